@@ -1,0 +1,60 @@
+"""The Flask app of shelter-match: `create_app()` builds it (flaskr style)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+from shelter_match.clock import system_clock
+from shelter_match.config import load_settings
+
+API_VERSION = "v1"
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Create and configure the app; `test_config` overrides the environment."""
+    settings = load_settings()
+    app = Flask(__name__, instance_path=str(settings.instance_path))
+    app.config.from_mapping(
+        DATABASE_URL=settings.database_url,
+        SECRET_KEY=settings.secret_key,
+        CLOCK=system_clock,
+        MAX_CONTENT_LENGTH=64 * 1024,
+        API_TITLE="shelter-match",
+        API_VERSION=API_VERSION,
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        API_SPEC_OPTIONS={
+            "info": {
+                "description": (
+                    "National placement service for the vrouwenopvang: live availability, "
+                    "safe proposals, holds, placements and solidarity balances. Every error "
+                    "is application/problem+json (RFC 9457)."
+                )
+            },
+            "components": {"securitySchemes": {"bearerAuth": {"type": "http",
+                                                                "scheme": "bearer"}}},
+        },
+    )
+    if test_config:
+        app.config.update(test_config)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+    from api import database, problems
+    from api.docs import docs_blueprint
+    from api.resources import health, policy, regions
+    from api.smorest import Api
+
+    database.init_app(app)
+    problems.init_app(app)
+    api = Api(app)
+    for module in (health, regions, policy):
+        api.register_blueprint(module.blp)
+    app.register_blueprint(docs_blueprint)
+    app.extensions["shelter_match.api"] = api
+    return app

@@ -1,0 +1,99 @@
+"""`shelter-match serve` and `shelter-match demo` (plugged into the main CLI)."""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+
+import click
+from gunicorn.app.base import BaseApplication
+
+from shelter_match.cli import CommandContext, pass_context
+from shelter_match.errors import ShelterMatchError
+
+
+class GunicornServer(BaseApplication):
+    """gunicorn, the production server, configured from our options."""
+
+    def __init__(self, options: dict) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        from api import create_app
+
+        return create_app()
+
+
+def default_workers() -> int:
+    return min(4, 2 * (os.cpu_count() or 1) + 1)
+
+
+def ensure_port_free(host: str, port: int) -> None:
+    """Fail with one line when the address is taken, before gunicorn starts."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            reason = "address in use" if error.errno == errno.EADDRINUSE else error.strerror
+            raise ShelterMatchError(f"cannot listen on {host}:{port}: {reason}") from None
+
+
+def run_server(host: str, port: int, workers: int) -> None:
+    ensure_port_free(host, port)
+    GunicornServer(
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "worker_class": "gthread",
+            "threads": 4,
+            "timeout": 30,
+            "graceful_timeout": 10,
+            "accesslog": "-",
+        }
+    ).run()
+
+
+server_options = [
+    click.option("--host", default="127.0.0.1", show_default=True),
+    click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True),
+    click.option("--workers", type=click.IntRange(1, 64), default=default_workers,
+                 show_default="min(4, 2 × cores + 1)"),
+]
+
+
+def with_server_options(command):
+    for option in reversed(server_options):
+        command = option(command)
+    return command
+
+
+@click.command()
+@with_server_options
+@pass_context
+def serve(context: CommandContext, host: str, port: int, workers: int) -> None:
+    """Serve the API with gunicorn."""
+    context.require_schema()
+    run_server(host, port, workers)
+
+
+@click.command()
+@with_server_options
+@click.option("--scale", type=click.IntRange(1, 100), default=1, show_default=True)
+@click.pass_context
+def demo(ctx: click.Context, host: str, port: int, workers: int, scale: int) -> None:
+    """Upgrade the database, load demo data and serve: the first run on a fresh machine."""
+    context: CommandContext = ctx.obj
+    ensure_port_free(host, port)
+    root = ctx.find_root().command
+    ctx.invoke(root.get_command(ctx, "db").get_command(ctx, "upgrade"))
+    ctx.invoke(root.get_command(ctx, "seed").get_command(ctx, "demo"), scale=scale, seed_value=0)
+    click.echo(f"database: {context.settings.database_url.render_as_string(hide_password=True)}")
+    click.echo(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/api/v1/docs)")
+    run_server(host, port, workers)

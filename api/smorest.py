@@ -1,0 +1,63 @@
+"""The project's flask-smorest `Api` and `Blueprint`: project-wide behaviour has one home.
+
+Errors are documented as problem+json (api.problems writes them), and
+`Blueprint.requires` gates a view by role and documents its 401 and 403 answers.
+"""
+
+from __future__ import annotations
+
+import http
+from collections.abc import Callable
+
+import flask_smorest
+import marshmallow as ma
+from flask_smorest.utils import prepare_response
+
+from api import auth
+from api.problems import PROBLEM_JSON
+
+
+class ProblemSchema(ma.Schema):
+    """An RFC 9457 problem document."""
+
+    type = ma.fields.String(metadata={"example": "about:blank"})
+    title = ma.fields.String(required=True, metadata={"example": "Conflict"})
+    status = ma.fields.Integer(required=True, metadata={"example": 409})
+    detail = ma.fields.String(required=True, metadata={"example": "The unit is not free."})
+    instance = ma.fields.String()
+    errors = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.List(ma.fields.String()),
+        metadata={"description": "Validation errors by field name (422 only)."},
+    )
+
+
+class Api(flask_smorest.Api):
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_error_handlers(self):
+        """Leave error handling to api.problems (registered by the app factory)."""
+
+    def _register_responses(self):
+        """Document every error status as problem+json."""
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_JSON)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "An error, as problem+json.", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_JSON)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+
+class Blueprint(flask_smorest.Blueprint):
+    def requires(self, *roles: str) -> Callable:
+        """Allow the view only to `roles`; document the security scheme, 401 and 403."""
+
+        def decorate(view: Callable) -> Callable:
+            guarded = auth.requires(*roles)(view)
+            guarded = self.alt_response(401, response="UNAUTHORIZED")(guarded)
+            return self.alt_response(403, response="FORBIDDEN")(guarded)
+
+        return decorate

@@ -1,0 +1,85 @@
+"""Load the seed data into a database: regions, the demo network, demo users."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from seed.demo_network import generate_network, load_regions
+from shelter_match.models import Location, User
+from shelter_match.services import users
+from shelter_match.services.locations import LocationData, UnitData, create_location
+from shelter_match.services.regions import RegionData, upsert_regions
+
+# One demo user per role. The coordinator keeps the locations of one region and the
+# reviewer is scoped to the same region, so that the demo shows scopes at work.
+DEMO_REGION = "GM0344"  # Utrecht
+DEMO_USERS = (
+    ("demo-crisis-worker", "crisis_worker"),
+    ("demo-coordinator", "coordinator"),
+    ("demo-region-reviewer", "region_reviewer"),
+    ("demo-admin", "admin"),
+)
+
+
+@dataclass(frozen=True)
+class DemoUserToken:
+    name: str
+    role: str
+    token: str
+
+
+def seed_regions(session: Session) -> tuple[int, int]:
+    """Load the 35 regions from seed/regions.csv; return (added, updated)."""
+    return upsert_regions(
+        session, (RegionData(r.code, r.name, r.lat, r.lon) for r in load_regions())
+    )
+
+
+def seed_demo(session: Session, *, scale: int, seed: int, now: datetime) -> list[DemoUserToken]:
+    """Load regions, the demo network (unless locations exist) and the demo users.
+
+    Running it again keeps the network and gives every demo user a fresh token, because
+    only the hashes of the earlier tokens are known.
+    """
+    seed_regions(session)
+    if not session.scalar(select(func.count()).select_from(Location)):
+        for demo in generate_network(scale=scale, seed=seed):
+            create_location(
+                session,
+                LocationData(
+                    name=demo.name,
+                    region_code=demo.region_code,
+                    safety_level=demo.safety_level,
+                    lat=demo.lat,
+                    lon=demo.lon,
+                    address=demo.address,
+                    features=demo.features,
+                    accepts_night_intake=demo.accepts_night_intake,
+                    units=[UnitData(u.label, u.beds, u.status) for u in demo.units],
+                ),
+                now=now,
+            )
+    coordinated = list(
+        session.scalars(
+            select(Location.id).where(Location.region_code == DEMO_REGION).order_by(Location.name)
+        )
+    )
+    tokens = []
+    for name, role in DEMO_USERS:
+        if session.scalar(select(User.id).where(User.name == name)) is None:
+            _, token = users.create_user(
+                session,
+                name=name,
+                role=role,
+                now=now,
+                region_code=DEMO_REGION if role == "region_reviewer" else None,
+                location_ids=coordinated if role == "coordinator" else (),
+            )
+        else:
+            token = users.new_token_for(session, name, now)
+        tokens.append(DemoUserToken(name, role, token))
+    return tokens

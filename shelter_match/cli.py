@@ -1,0 +1,189 @@
+"""The `shelter-match` command line (CONTRACT §1).
+
+Commands that belong to other packages plug in through the `shelter_match.cli` entry
+point group (seed: `seed/cli.py`; serve and demo: `api/cli.py`), so the imports keep
+pointing one way. Every failure ends in one line on stderr and a non-zero exit status.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib.metadata import entry_points
+
+import click
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from shelter_match.clock import Clock, system_clock
+from shelter_match.config import Settings, load_settings
+from shelter_match.db import check_connection, create_database_engine, make_session_factory
+from shelter_match.errors import DatabaseUnavailable, ShelterMatchError, ValidationFailed
+from shelter_match.migrate import current_revision, head_revision, upgrade
+from shelter_match.models import ROLES
+from shelter_match.services import users
+
+PROGRAM = "shelter-match"
+
+
+@dataclass
+class CommandContext:
+    """What every command needs: settings, a database, a clock."""
+
+    settings: Settings
+    clock: Clock = field(default=system_clock)
+
+    @cached_property
+    def engine(self) -> Engine:
+        engine = create_database_engine(self.settings.database_url)
+        check_connection(engine)
+        return engine
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        return make_session_factory(self.engine)
+
+    def require_schema(self) -> None:
+        """Fail with one line when the schema is missing or behind."""
+        if current_revision(self.engine) != head_revision():
+            raise ShelterMatchError("the database schema is not up to date; run "
+                                    f"`{PROGRAM} db upgrade` first")
+
+
+pass_context = click.make_pass_decorator(CommandContext)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """National placement service for the vrouwenopvang."""
+    if ctx.obj is None:
+        ctx.obj = CommandContext(settings=load_settings())
+
+
+@cli.group()
+def db() -> None:
+    """Manage the database schema."""
+
+
+@db.command("upgrade")
+@pass_context
+def db_upgrade(context: CommandContext) -> None:
+    """Create or upgrade the schema to the newest migration."""
+    upgrade(context.engine)
+    click.echo(f"database at revision {current_revision(context.engine)}")
+
+
+@cli.group()
+def user() -> None:
+    """Manage users and their API tokens."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", required=True, help=f"One of: {', '.join(ROLES)}.")
+@click.option("--region", "region_code", help="Region code (region_reviewer).")
+@click.option("--location", "location_ids", multiple=True, help="Location id (coordinator).")
+@pass_context
+def user_add(context: CommandContext, name, role, region_code, location_ids) -> None:
+    """Create a user and print her new API token on the last line."""
+    context.require_schema()
+    with context.sessions.begin() as session:
+        created, token = users.create_user(
+            session,
+            name=name,
+            role=role,
+            region_code=region_code,
+            location_ids=location_ids,
+            now=context.clock.now(),
+        )
+        click.echo(f"created user {created.name} ({created.role})")
+    click.echo(token)
+
+
+@user.command("token")
+@click.argument("name")
+@pass_context
+def user_token(context: CommandContext, name: str) -> None:
+    """Issue an additional API token for a user and print it on the last line."""
+    context.require_schema()
+    with context.sessions.begin() as session:
+        token = users.new_token_for(session, name, context.clock.now())
+    click.echo(token)
+
+
+@user.command("revoke")
+@click.argument("name")
+@pass_context
+def user_revoke(context: CommandContext, name: str) -> None:
+    """Revoke every API token of a user, at once."""
+    context.require_schema()
+    with context.sessions.begin() as session:
+        count = users.revoke_tokens(session, name, context.clock.now())
+    click.echo(f"revoked {count} token(s) of {name}")
+
+
+def _load_plugin_commands() -> None:
+    for entry_point in entry_points(group="shelter_match.cli"):
+        command = entry_point.load()
+        cli.add_command(command, entry_point.name)
+
+
+def one_line(error: BaseException) -> str:
+    """Return an error as one line for stderr."""
+    if isinstance(error, ValidationFailed):
+        parts = [f"{name}: {' '.join(messages)}" for name, messages in error.errors.items()]
+        return "; ".join(parts)
+    if isinstance(error, click.ClickException):
+        return error.format_message()
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    _load_plugin_commands()
+    try:
+        cli.main(args=argv, prog_name=PROGRAM, standalone_mode=False)
+    except click.exceptions.Exit as done:
+        return done.exit_code
+    except click.exceptions.Abort:
+        click.echo(f"{PROGRAM}: aborted", err=True)
+        return 1
+    except click.UsageError as error:
+        click.echo(f"{PROGRAM}: {one_line(error)} (see `{PROGRAM} --help`)", err=True)
+        return 2
+    except (ShelterMatchError, click.ClickException) as error:
+        click.echo(f"{PROGRAM}: error: {one_line(error)}", err=True)
+        return 1
+    except OperationalError as error:
+        click.echo(f"{PROGRAM}: error: {one_line(DatabaseUnavailable(str(error.orig)))}", err=True)
+        return 1
+    except SQLAlchemyError as error:
+        click.echo(f"{PROGRAM}: error: database error ({type(error).__name__})", err=True)
+        _debug_traceback()
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:  # the last guard: a bug, still no traceback for the user
+        click.echo(f"{PROGRAM}: unexpected error: {type(error).__name__}", err=True)
+        _debug_traceback()
+        return 1
+    return 0
+
+
+def _debug_traceback() -> None:
+    if os.environ.get("SHELTER_MATCH_DEBUG"):
+        traceback.print_exc()
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,72 @@
+"""Read the configuration from the environment (CONTRACT §1)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from shelter_match.errors import ConfigError
+
+DATABASE_URL_VARIABLE = "SHELTER_MATCH_DATABASE_URL"
+INSTANCE_PATH_VARIABLE = "SHELTER_MATCH_INSTANCE_PATH"
+SQLITE_FILENAME = "shelter-match.sqlite3"
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service reads from its environment."""
+
+    database_url: URL
+    instance_path: Path
+    secret_key: str | None = None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.get_backend_name() == "sqlite"
+
+
+def default_instance_path() -> Path:
+    """Return the instance folder: beside the source in a checkout, else under sys.prefix."""
+    source_root = Path(__file__).resolve().parent.parent
+    if (source_root / "pyproject.toml").exists():
+        return source_root / "instance"
+    return Path(sys.prefix) / "var" / "shelter-match"
+
+
+def parse_database_url(raw: str) -> URL:
+    """Return the SQLAlchemy URL, or raise ConfigError naming the variable."""
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise ConfigError(f"{DATABASE_URL_VARIABLE} is not a valid SQLAlchemy URL.") from None
+    backend = url.get_backend_name()
+    if backend not in SUPPORTED_BACKENDS:
+        raise ConfigError(
+            f"{DATABASE_URL_VARIABLE} selects '{backend}'; supported are sqlite and "
+            "postgresql+psycopg."
+        )
+    if backend == "postgresql" and url.get_driver_name() != "psycopg":
+        raise ConfigError(f"{DATABASE_URL_VARIABLE}: use the postgresql+psycopg:// driver.")
+    return url
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Return the settings from the environment; unset database URL means embedded SQLite."""
+    environ = dict(os.environ if environ is None else environ)
+    instance_path = Path(environ.get(INSTANCE_PATH_VARIABLE) or default_instance_path())
+    raw_url = environ.get(DATABASE_URL_VARIABLE, "").strip()
+    if raw_url:
+        url = parse_database_url(raw_url)
+    else:
+        url = URL.create("sqlite", database=str(instance_path / SQLITE_FILENAME))
+    return Settings(
+        database_url=url,
+        instance_path=instance_path,
+        secret_key=environ.get("SHELTER_MATCH_SECRET_KEY") or None,
+    )

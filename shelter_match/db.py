@@ -1,0 +1,95 @@
+"""Create engines and sessions for the two supported databases.
+
+PostgreSQL in production, SQLite as the embedded default. Services take a Session and
+never commit: whoever opened it (a request, a CLI command) owns the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from shelter_match.errors import DatabaseUnavailable
+
+
+def create_database_engine(url: URL | str, **options: object) -> Engine:
+    """Return an engine tuned for the backend of `url`."""
+    if isinstance(url, str):
+        from shelter_match.config import parse_database_url
+
+        url = parse_database_url(url)
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            from pathlib import Path
+
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            # Several gunicorn workers and threads share one file: wait for the write
+            # lock instead of failing at once.
+            connect_args={"timeout": 30, "check_same_thread": False},
+            **options,
+        )
+        event.listen(engine, "connect", _configure_sqlite_connection)
+        # pysqlite's own transaction handling begins lazily and never for SELECT; take
+        # control so that BEGIN IMMEDIATE makes a writing transaction serialise at its
+        # start (the SQLite equivalent of a row lock) instead of failing at commit.
+        event.listen(engine, "begin", _begin_sqlite_transaction)
+        return engine
+    options.setdefault("pool_pre_ping", True)
+    options.setdefault("pool_size", 10)
+    options.setdefault("max_overflow", 10)
+    return create_engine(url, **options)
+
+
+def _configure_sqlite_connection(dbapi_connection, _record) -> None:
+    dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, see above
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA busy_timeout = 30000")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.close()
+
+
+def _begin_sqlite_transaction(connection) -> None:
+    # IMMEDIATE takes the write lock up front: two requests that both read-then-write can
+    # never interleave, and a waiting writer honours busy_timeout instead of deadlocking.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Return the session factory used by requests and commands."""
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def check_connection(engine: Engine) -> None:
+    """Raise DatabaseUnavailable with one line when the database does not answer."""
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except OperationalError as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else "no answer"
+        raise DatabaseUnavailable(
+            f"cannot reach the database at {engine.url.render_as_string(hide_password=True)}: "
+            f"{reason}"
+        ) from None
+
+
+@contextmanager
+def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """Yield a session; commit when the block succeeds, roll back when it raises."""
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

@@ -1,0 +1,35 @@
+"""The data model. Import models from here: `from shelter_match.models import Unit`."""
+
+from shelter_match.models.base import Base, new_id
+from shelter_match.models.network import UNIT_CHANGE_CAUSES, Location, Region, Unit, UnitChange
+from shelter_match.models.people import ROLES, ApiToken, User, user_locations
+from shelter_match.models.placements import (
+    HOLD_STATUSES,
+    REQUEST_STATUSES,
+    Hold,
+    Placement,
+    PlacementRequest,
+)
+from shelter_match.models.records import AuditEvent, IdempotencyKey, PolicyRecord
+
+__all__ = [
+    "HOLD_STATUSES",
+    "REQUEST_STATUSES",
+    "ROLES",
+    "UNIT_CHANGE_CAUSES",
+    "ApiToken",
+    "AuditEvent",
+    "Base",
+    "Hold",
+    "IdempotencyKey",
+    "Location",
+    "Placement",
+    "PlacementRequest",
+    "PolicyRecord",
+    "Region",
+    "Unit",
+    "UnitChange",
+    "User",
+    "new_id",
+    "user_locations",
+]

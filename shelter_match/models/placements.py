@@ -1,0 +1,129 @@
+"""Placement requests, the holds that keep a bed while she phones, and placements.
+
+No names, BSNs, birth dates or notes: a request carries a pseudonymous case reference,
+rounded coordinates and the household's size. The unique indexes below are the last line
+of defence against double booking; the services never rely on them alone.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, Integer, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shelter_match.models.base import Base, StringList, UTCDateTime, id_column, in_list_check
+from solver.vocabulary import LEVELS
+
+# Stored request states. "held" is never stored: a request is held while it has an
+# active hold whose expires_at lies in the future, which no stored flag could track.
+REQUEST_STATUSES = ("open", "placed", "cancelled")
+HOLD_STATUSES = ("active", "released", "confirmed", "expired", "cancelled")
+
+
+class PlacementRequest(Base):
+    """A crisis worker's pseudonymous request for a safe place."""
+
+    __tablename__ = "placement_requests"
+    __table_args__ = (
+        CheckConstraint(in_list_check("risk_level", LEVELS), name="risk_level"),
+        CheckConstraint(in_list_check("status", REQUEST_STATUSES), name="status"),
+        CheckConstraint("adults >= 1 AND children >= 0", name="household"),
+        Index("ix_placement_requests_created_by_status", "created_by", "status"),
+    )
+
+    id: Mapped[str] = id_column()
+    # Erased by the retention purge; everything the solidarity figures need stays.
+    case_reference: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    origin_region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    risk_level: Mapped[str] = mapped_column(String(10))
+    # Rounded to about 1 km before they are stored; erased by the retention purge.
+    danger_lat: Mapped[float | None] = mapped_column(Float)
+    danger_lon: Mapped[float | None] = mapped_column(Float)
+    current_lat: Mapped[float | None] = mapped_column(Float, default=None)
+    current_lon: Mapped[float | None] = mapped_column(Float, default=None)
+    adults: Mapped[int] = mapped_column(Integer)
+    children: Mapped[int] = mapped_column(Integer, default=0)
+    needs: Mapped[list[str]] = mapped_column(StringList, default=list)
+    excluded_region_codes: Mapped[list[str]] = mapped_column(StringList, default=list)
+    excluded_location_ids: Mapped[list[str]] = mapped_column(StringList, default=list)
+    status: Mapped[str] = mapped_column(String(10), default="open", index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    @property
+    def household_size(self) -> int:
+        return self.adults + self.children
+
+
+class Hold(Base):
+    """A unit kept for a request until `expires_at`; past that it is expired everywhere."""
+
+    __tablename__ = "holds"
+    __table_args__ = (
+        CheckConstraint(in_list_check("status", HOLD_STATUSES), name="status"),
+        CheckConstraint("expires_at > created_at", name="expires_after_creation"),
+        # At most one active hold per unit and per request.
+        Index(
+            "uq_holds_active_unit",
+            "unit_id",
+            unique=True,
+            postgresql_where=text("status = 'active'"),
+            sqlite_where=text("status = 'active'"),
+        ),
+        Index(
+            "uq_holds_active_request",
+            "request_id",
+            unique=True,
+            postgresql_where=text("status = 'active'"),
+            sqlite_where=text("status = 'active'"),
+        ),
+    )
+
+    id: Mapped[str] = id_column()
+    request_id: Mapped[str] = mapped_column(ForeignKey("placement_requests.id"), index=True)
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"), index=True)
+    location_id: Mapped[str] = mapped_column(ForeignKey("locations.id"), index=True)
+    created_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(10), default="active")
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class Placement(Base):
+    """A household placed in a unit, from `started_at` until discharge (`ended_at`).
+
+    Origin and destination regions and the household size are copied here so that the
+    solidarity figures survive the purge of the request's details.
+    """
+
+    __tablename__ = "placements"
+    __table_args__ = (
+        CheckConstraint("household_size >= 1", name="household_size_positive"),
+        CheckConstraint("ended_at IS NULL OR ended_at >= started_at", name="ends_after_start"),
+        # At most one open placement per unit.
+        Index(
+            "uq_placements_open_unit",
+            "unit_id",
+            unique=True,
+            postgresql_where=text("ended_at IS NULL"),
+            sqlite_where=text("ended_at IS NULL"),
+        ),
+        Index("ix_placements_started_at", "started_at"),
+    )
+
+    id: Mapped[str] = id_column()
+    request_id: Mapped[str] = mapped_column(ForeignKey("placement_requests.id"), unique=True)
+    hold_id: Mapped[str | None] = mapped_column(ForeignKey("holds.id"), unique=True)
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"), index=True)
+    location_id: Mapped[str] = mapped_column(ForeignKey("locations.id"), index=True)
+    origin_region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    destination_region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    household_size: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    ended_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"), default=None)

@@ -1,0 +1,60 @@
+"""What the service keeps about itself: the policy, the audit log, idempotency keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shelter_match.models.base import Base, UTCDateTime
+
+
+class PolicyRecord(Base):
+    """The one current policy, as a JSON document validated by the policy service."""
+
+    __tablename__ = "policy"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, default=1)
+    document: Mapped[dict] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+
+
+class AuditEvent(Base):
+    """One line of the append-only audit log: who did what, when, to which object.
+
+    Database triggers refuse UPDATE and DELETE on this table (see the migration). It holds
+    no client data: objects are named by id, never by case reference.
+    """
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # Not foreign keys: the log must outlive what it speaks of.
+    actor_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    actor_name: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(60))
+    object_type: Mapped[str] = mapped_column(String(30))
+    object_id: Mapped[str | None] = mapped_column(String(36))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class IdempotencyKey(Base):
+    """The first response to a POST carrying an Idempotency-Key, to replay on retries."""
+
+    __tablename__ = "idempotency_keys"
+
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    method: Mapped[str] = mapped_column(String(10))
+    path: Mapped[str] = mapped_column(String(500))
+    request_fingerprint: Mapped[str] = mapped_column(String(64))
+    response_status: Mapped[int | None] = mapped_column(Integer, default=None)
+    response_body: Mapped[str | None] = mapped_column(Text, default=None)
+    response_headers: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

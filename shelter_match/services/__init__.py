@@ -1,0 +1,1 @@
+"""Domain services. Each takes a Session and never commits: the caller owns the transaction."""

@@ -1,0 +1,157 @@
+"""Shared fixtures: real databases on both engines, an app bound to a test transaction.
+
+Every test that asks for `session`, `app` or `client` runs once on SQLite and once on
+PostgreSQL. The schema is created with the real migrations, once per engine; each test
+runs inside a transaction that is rolled back at its end (warehouse style), so tests are
+isolated and fast. Tests that need a real server with its own connections use
+`fresh_database_url` instead.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from seed.loaders import seed_regions
+from shelter_match.clock import FrozenClock
+from shelter_match.db import create_database_engine
+from shelter_match.migrate import upgrade
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "SHELTER_MATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+IN_CI = os.environ.get("CI", "").lower() == "true"
+BACKENDS = [b for b in os.environ.get("SHELTER_MATCH_TEST_BACKENDS", "sqlite,postgresql")
+            .split(",") if b]
+# 03:00 on a November night, when crisis workers call.
+NIGHT = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
+
+
+def postgres_available() -> bool:
+    try:
+        engine = create_engine(POSTGRES_ADMIN_URL)
+        with engine.connect():
+            pass
+        engine.dispose()
+        return True
+    except OperationalError:
+        return False
+
+
+def _require_postgres() -> None:
+    if not postgres_available():
+        message = f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}"
+        if IN_CI:
+            pytest.fail(message + " (CI=true: PostgreSQL tests must run)", pytrace=False)
+        pytest.skip(message)
+
+
+def create_postgres_database() -> str:
+    """Create an empty PostgreSQL database; return its URL."""
+    _require_postgres()
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"shelter_match_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_postgres_database(url: str) -> None:
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        name = make_url(url).database
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def create_empty_database(backend: str, tmp_path_factory) -> str:
+    if backend == "sqlite":
+        folder = tmp_path_factory.mktemp("sqlite")
+        return f"sqlite:///{folder / 'test.sqlite3'}"
+    return create_postgres_database()
+
+
+def drop_database(url: str) -> None:
+    if url.startswith("postgresql"):
+        drop_postgres_database(url)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request) -> str:
+    """The database engine under test: every dependent test runs on each."""
+    if request.param == "postgresql":
+        _require_postgres()
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def engine(backend, tmp_path_factory):
+    """A migrated database with the 35 regions, shared by the tests of one engine."""
+    url = create_empty_database(backend, tmp_path_factory)
+    engine = create_database_engine(url)
+    upgrade(engine)
+    with Session(engine) as session, session.begin():
+        seed_regions(session)
+    yield engine
+    engine.dispose()
+    drop_database(url)
+
+
+@pytest.fixture
+def connection(engine) -> Iterator:
+    """A connection inside a transaction that is rolled back after the test."""
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        yield connection
+        if transaction.is_active:
+            transaction.rollback()
+
+
+@pytest.fixture
+def session(connection) -> Iterator[Session]:
+    """A session whose commits become savepoints of the test's transaction."""
+    session = Session(bind=connection, join_transaction_mode="create_savepoint",
+                      expire_on_commit=False)
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    """A clock standing at 03:00 UTC on a November night; tests move it."""
+    return FrozenClock(NIGHT)
+
+
+@pytest.fixture
+def app(connection, clock):
+    """The Flask app, bound to the test's transaction and clock."""
+    from api import create_app
+
+    return create_app({"TESTING": True, "DATABASE_CONNECTION": connection, "CLOCK": clock})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def fresh_database_url(backend, tmp_path_factory) -> Iterator[str]:
+    """A new, migrated database with regions, for tests that run a real server."""
+    url = create_empty_database(backend, tmp_path_factory)
+    engine = create_database_engine(url)
+    upgrade(engine)
+    with Session(engine) as session, session.begin():
+        seed_regions(session)
+    engine.dispose()
+    yield url
+    drop_database(url)
