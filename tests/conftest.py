@@ -10,40 +10,26 @@ isolated and fast. Tests that need a real server with its own connections use
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from seed.loaders import seed_regions
 from shelter_match.clock import FrozenClock
 from shelter_match.db import create_database_engine
-from shelter_match.migrate import upgrade
-
-POSTGRES_ADMIN_URL = os.environ.get(
-    "SHELTER_MATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+from tests.databases import (
+    POSTGRES_ADMIN_URL,
+    create_migrated_database,
+    drop_database,
+    postgres_available,
 )
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
 BACKENDS = [b for b in os.environ.get("SHELTER_MATCH_TEST_BACKENDS", "sqlite,postgresql")
             .split(",") if b]
 # 03:00 on a November night, when crisis workers call.
 NIGHT = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
-
-
-def postgres_available() -> bool:
-    try:
-        engine = create_engine(POSTGRES_ADMIN_URL)
-        with engine.connect():
-            pass
-        engine.dispose()
-        return True
-    except OperationalError:
-        return False
 
 
 def _require_postgres() -> None:
@@ -52,37 +38,6 @@ def _require_postgres() -> None:
         if IN_CI:
             pytest.fail(message + " (CI=true: PostgreSQL tests must run)", pytrace=False)
         pytest.skip(message)
-
-
-def create_postgres_database() -> str:
-    """Create an empty PostgreSQL database; return its URL."""
-    _require_postgres()
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"shelter_match_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-
-
-def drop_postgres_database(url: str) -> None:
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        name = make_url(url).database
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-def create_empty_database(backend: str, tmp_path_factory) -> str:
-    if backend == "sqlite":
-        folder = tmp_path_factory.mktemp("sqlite")
-        return f"sqlite:///{folder / 'test.sqlite3'}"
-    return create_postgres_database()
-
-
-def drop_database(url: str) -> None:
-    if url.startswith("postgresql"):
-        drop_postgres_database(url)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -96,11 +51,8 @@ def backend(request) -> str:
 @pytest.fixture(scope="session")
 def engine(backend, tmp_path_factory):
     """A migrated database with the 35 regions, shared by the tests of one engine."""
-    url = create_empty_database(backend, tmp_path_factory)
+    url = create_migrated_database(backend, tmp_path_factory.mktemp("db"))
     engine = create_database_engine(url)
-    upgrade(engine)
-    with Session(engine) as session, session.begin():
-        seed_regions(session)
     yield engine
     engine.dispose()
     drop_database(url)
@@ -147,11 +99,15 @@ def client(app):
 @pytest.fixture
 def fresh_database_url(backend, tmp_path_factory) -> Iterator[str]:
     """A new, migrated database with regions, for tests that run a real server."""
-    url = create_empty_database(backend, tmp_path_factory)
-    engine = create_database_engine(url)
-    upgrade(engine)
-    with Session(engine) as session, session.begin():
-        seed_regions(session)
-    engine.dispose()
+    url = create_migrated_database(backend, tmp_path_factory.mktemp("db"))
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A new, migrated PostgreSQL database with regions, for concurrency tests."""
+    _require_postgres()
+    url = create_migrated_database("postgresql")
     yield url
     drop_database(url)

@@ -9,9 +9,10 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from shelter_match.errors import ValidationFailed
-from shelter_match.models import Location, Region, Unit, UnitChange
+from shelter_match.models import Location, Region, Unit
 from shelter_match.services import audit
 from shelter_match.services.auth import Principal
+from shelter_match.services.unit_state import record_change
 from solver.vocabulary import FEATURES, LEVELS
 
 # The service is for the Netherlands; a point outside this box is a typo (lat/lon swapped).
@@ -134,18 +135,17 @@ def add_unit(
     )
     session.add(unit)
     session.flush()
-    session.add(
-        UnitChange(
-            unit_id=unit.id,
-            location_id=location.id,
-            changed_at=now,
-            changed_by=actor.user_id if actor else None,
-            cause="created",
-            from_status=None,
-            to_status=unit.status,
-            from_beds=None,
-            to_beds=unit.beds,
-        )
+    record_change(
+        session,
+        unit_id=unit.id,
+        location_id=location.id,
+        now=now,
+        actor=actor,
+        cause="created",
+        from_status=None,
+        to_status=unit.status,
+        from_beds=None,
+        to_beds=unit.beds,
     )
     if audited:
         audit.record(
