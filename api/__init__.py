@@ -22,6 +22,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SECRET_KEY=settings.secret_key,
         CLOCK=system_clock,
         MAX_CONTENT_LENGTH=64 * 1024,
+        PROXY_COUNT=settings.proxy_count,
         API_TITLE="shelter-match",
         API_VERSION=API_VERSION,
         OPENAPI_VERSION="3.0.3",
@@ -45,13 +46,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
 
-    from api import database, problems
+    from api import database, problems, security
     from api.docs import docs_blueprint
     from api.resources import health, policy, regions
     from api.smorest import Api
 
     database.init_app(app)
     problems.init_app(app)
+    security.init_app(app)
     api = Api(app)
     for module in (health, regions, policy):
         api.register_blueprint(module.blp)

@@ -14,6 +14,7 @@ from flask import current_app, g, request
 from werkzeug.exceptions import Forbidden, Unauthorized
 
 from api.database import db_session
+from api.security import note_failed_authentication, refuse_if_throttled
 from shelter_match.services.auth import Principal, authenticate_token
 
 ALL_ROLES = ("crisis_worker", "coordinator", "region_reviewer", "admin")
@@ -42,8 +43,11 @@ def authenticate() -> Principal:
     token = bearer_token()
     if token is None:
         raise AuthenticationRequired("Send an API token: 'Authorization: Bearer TOKEN'.")
-    principal = authenticate_token(db_session(), token, now())
+    session = db_session()
+    refuse_if_throttled(session, now())
+    principal = authenticate_token(session, token, now())
     if principal is None:
+        note_failed_authentication()
         raise AuthenticationRequired("The API token is unknown, expired or revoked.")
     g.principal = principal
     return principal

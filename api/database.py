@@ -41,6 +41,8 @@ def init_app(app: Flask) -> None:
                     session.rollback()
             finally:
                 session.close()
+        for callback in g.pop("after_transaction", []):
+            callback()
         return response
 
     @app.teardown_request
@@ -50,6 +52,20 @@ def init_app(app: Flask) -> None:
         if session is not None:
             session.rollback()
             session.close()
+
+
+def after_transaction(callback) -> None:
+    """Run `callback()` once this request's transaction has committed or rolled back.
+
+    For writes that must survive the request's rollback (counting a failed login); they
+    open their own session, which on SQLite would otherwise wait for the request's lock.
+    """
+    g.setdefault("after_transaction", []).append(callback)
+
+
+def new_session() -> Session:
+    """Return a session of its own, outside this request's transaction."""
+    return current_app.extensions[EXTENSION]()
 
 
 def db_session() -> Session:

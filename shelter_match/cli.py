@@ -7,10 +7,12 @@ pointing one way. Every failure ends in one line on stderr and a non-zero exit s
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import traceback
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from importlib.metadata import entry_points
 
@@ -25,7 +27,7 @@ from shelter_match.db import check_connection, create_database_engine, make_sess
 from shelter_match.errors import DatabaseUnavailable, ShelterMatchError, ValidationFailed
 from shelter_match.migrate import current_revision, head_revision, upgrade
 from shelter_match.models import ROLES
-from shelter_match.services import users
+from shelter_match.services import audit, retention, users
 
 PROGRAM = "shelter-match"
 
@@ -83,15 +85,28 @@ def user() -> None:
     """Manage users and their API tokens."""
 
 
+expires_option = click.option(
+    "--expires-in-days", type=click.IntRange(1, 3650), default=None,
+    help="Let the token expire after this many days (default: until revoked).",
+)
+
+
+def _expiry(now: datetime, days: int | None) -> datetime | None:
+    return None if days is None else now + timedelta(days=days)
+
+
 @user.command("add")
 @click.argument("name")
 @click.option("--role", required=True, help=f"One of: {', '.join(ROLES)}.")
 @click.option("--region", "region_code", help="Region code (region_reviewer).")
 @click.option("--location", "location_ids", multiple=True, help="Location id (coordinator).")
+@expires_option
 @pass_context
-def user_add(context: CommandContext, name, role, region_code, location_ids) -> None:
+def user_add(context: CommandContext, name, role, region_code, location_ids,
+             expires_in_days) -> None:
     """Create a user and print her new API token on the last line."""
     context.require_schema()
+    now = context.clock.now()
     with context.sessions.begin() as session:
         created, token = users.create_user(
             session,
@@ -99,7 +114,8 @@ def user_add(context: CommandContext, name, role, region_code, location_ids) -> 
             role=role,
             region_code=region_code,
             location_ids=location_ids,
-            now=context.clock.now(),
+            now=now,
+            token_expires_at=_expiry(now, expires_in_days),
         )
         click.echo(f"created user {created.name} ({created.role})")
     click.echo(token)
@@ -107,12 +123,14 @@ def user_add(context: CommandContext, name, role, region_code, location_ids) -> 
 
 @user.command("token")
 @click.argument("name")
+@expires_option
 @pass_context
-def user_token(context: CommandContext, name: str) -> None:
+def user_token(context: CommandContext, name: str, expires_in_days: int | None) -> None:
     """Issue an additional API token for a user and print it on the last line."""
     context.require_schema()
+    now = context.clock.now()
     with context.sessions.begin() as session:
-        token = users.new_token_for(session, name, context.clock.now())
+        token = users.new_token_for(session, name, now, expires_at=_expiry(now, expires_in_days))
     click.echo(token)
 
 
@@ -125,6 +143,50 @@ def user_revoke(context: CommandContext, name: str) -> None:
     with context.sessions.begin() as session:
         count = users.revoke_tokens(session, name, context.clock.now())
     click.echo(f"revoked {count} token(s) of {name}")
+
+
+@cli.command("audit")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+              help="From this UTC date or time.")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+              help="Before this UTC date or time.")
+@click.option("--user", "actor_name", help="Only what this user did.")
+@click.option("--action", help="Only this action, e.g. address.disclosed.")
+@click.option("--limit", type=click.IntRange(1, 1_000_000), default=1000, show_default=True)
+@pass_context
+def audit_log(context: CommandContext, since, until, actor_name, action, limit) -> None:
+    """List the audit log, oldest first, one event per line (tab-separated)."""
+    context.require_schema()
+    with context.sessions() as session:
+        events = audit.list_events(
+            session,
+            since=since.replace(tzinfo=UTC) if since else None,
+            until=until.replace(tzinfo=UTC) if until else None,
+            actor_name=actor_name,
+            action=action,
+            limit=limit,
+        )
+        for event in events:
+            click.echo("\t".join([
+                event.at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                event.actor_name or "-",
+                event.action,
+                f"{event.object_type}:{event.object_id or '-'}",
+                json.dumps(event.detail, sort_keys=True, separators=(",", ":")),
+            ]))
+
+
+@cli.command("purge")
+@click.option("--older-than", "older_than_days", type=int, required=True, metavar="DAYS",
+              help="Erase client details of requests closed more than DAYS days ago.")
+@pass_context
+def purge(context: CommandContext, older_than_days: int) -> None:
+    """Erase case references and coordinates of long-closed requests (retention)."""
+    context.require_schema()
+    with context.sessions.begin() as session:
+        result = retention.purge(session, older_than_days=older_than_days,
+                                 now=context.clock.now())
+    click.echo(f"purged {result.requests} request(s), {result.idempotency_keys} replay record(s)")
 
 
 def _load_plugin_commands() -> None:

@@ -25,6 +25,8 @@ class Settings:
     database_url: URL
     instance_path: Path
     secret_key: str | None = None
+    # How many reverse proxies in front of us may set X-Forwarded-For (0: none).
+    proxy_count: int = 0
 
     @property
     def is_sqlite(self) -> bool:
@@ -69,4 +71,11 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         database_url=url,
         instance_path=instance_path,
         secret_key=environ.get("SHELTER_MATCH_SECRET_KEY") or None,
+        proxy_count=_proxy_count(environ.get("SHELTER_MATCH_PROXY_COUNT", "0")),
     )
+
+
+def _proxy_count(raw: str) -> int:
+    if not raw.strip().isdigit():
+        raise ConfigError("SHELTER_MATCH_PROXY_COUNT must be a whole number (0 without a proxy).")
+    return int(raw)

@@ -10,7 +10,12 @@ from shelter_match.models.placements import (
     Placement,
     PlacementRequest,
 )
-from shelter_match.models.records import AuditEvent, IdempotencyKey, PolicyRecord
+from shelter_match.models.records import (
+    AuditEvent,
+    AuthFailureWindow,
+    IdempotencyKey,
+    PolicyRecord,
+)
 
 __all__ = [
     "HOLD_STATUSES",
@@ -19,6 +24,7 @@ __all__ = [
     "UNIT_CHANGE_CAUSES",
     "ApiToken",
     "AuditEvent",
+    "AuthFailureWindow",
     "Base",
     "Hold",
     "IdempotencyKey",

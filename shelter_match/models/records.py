@@ -58,3 +58,16 @@ class IdempotencyKey(Base):
     response_body: Mapped[str | None] = mapped_column(Text, default=None)
     response_headers: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class AuthFailureWindow(Base):
+    """Failed authentications from one client in the current window (throttling).
+
+    Kept in the database so that every gunicorn worker sees the same count.
+    """
+
+    __tablename__ = "auth_failure_windows"
+
+    client_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    failures: Mapped[int] = mapped_column(Integer, default=0)

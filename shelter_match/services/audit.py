@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shelter_match.models import AuditEvent
@@ -32,3 +33,25 @@ def record(
             detail=detail,
         )
     )
+
+
+def list_events(
+    session: Session,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    actor_name: str | None = None,
+    action: str | None = None,
+    limit: int = 1000,
+) -> list[AuditEvent]:
+    """Return audit events in time order, filtered by period, user and action."""
+    query = select(AuditEvent).order_by(AuditEvent.at, AuditEvent.id).limit(limit)
+    if since is not None:
+        query = query.where(AuditEvent.at >= since)
+    if until is not None:
+        query = query.where(AuditEvent.at < until)
+    if actor_name is not None:
+        query = query.where(AuditEvent.actor_name == actor_name)
+    if action is not None:
+        query = query.where(AuditEvent.action == action)
+    return list(session.scalars(query))

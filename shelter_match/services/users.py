@@ -26,6 +26,7 @@ def create_user(
     region_code: str | None = None,
     location_ids: Sequence[str] = (),
     actor: Principal | None = None,
+    token_expires_at: datetime | None = None,
 ) -> tuple[User, str]:
     """Create a user with one API token; return the user and the token."""
     errors: dict[str, list[str]] = {}
@@ -53,7 +54,7 @@ def create_user(
     user.locations = locations
     session.add(user)
     session.flush()
-    token = issue_token(session, user, now)
+    token = issue_token(session, user, now, expires_at=token_expires_at)
     audit.record(
         session,
         actor=actor,
@@ -77,11 +78,15 @@ def find_user(session: Session, name: str) -> User:
 
 
 def new_token_for(
-    session: Session, name: str, now: datetime, actor: Principal | None = None
+    session: Session,
+    name: str,
+    now: datetime,
+    actor: Principal | None = None,
+    expires_at: datetime | None = None,
 ) -> str:
     """Issue an additional token for an existing user and return it."""
     user = find_user(session, name)
-    token = issue_token(session, user, now)
+    token = issue_token(session, user, now, expires_at=expires_at)
     audit.record(
         session, actor=actor, action="token.issued", object_type="user", object_id=user.id, now=now
     )

@@ -38,6 +38,12 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_audit_events_actor_id'), ['actor_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_events_at'), ['at'], unique=False)
 
+    op.create_table('auth_failure_windows',
+    sa.Column('client_key', sa.String(length=64), nullable=False),
+    sa.Column('window_started_at', shelter_match.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('failures', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('client_key', name=op.f('pk_auth_failure_windows'))
+    )
     op.create_table('regions',
     sa.Column('code', sa.String(length=6), nullable=False),
     sa.Column('name', sa.String(length=100), nullable=False),
@@ -313,6 +319,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_audit_events_actor_id'))
 
     op.drop_table('audit_events')
+    op.drop_table('auth_failure_windows')
     # ### end Alembic commands ###
 
 

@@ -1,0 +1,84 @@
+"""HTTP hardening that applies to every answer: headers, body rules, auth throttling."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, request
+from werkzeug.exceptions import TooManyRequests, UnsupportedMediaType
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from api.database import after_transaction, new_session
+from shelter_match.services import throttle
+
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+JSON_TYPES = ("application/json",)
+
+API_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    # Answers hold availability and, for the entitled, addresses: never cache them.
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": "geolocation=(), camera=(), microphone=()",
+}
+
+
+class Throttled(TooManyRequests):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("Too many failed authentications from this client; try again later.")
+        self.data = {"headers": {"Retry-After": str(retry_after)}}
+
+
+def client_address() -> str:
+    return request.remote_addr or "unknown"
+
+
+def refuse_if_throttled(session, now) -> None:
+    """Raise 429 when this client has failed to authenticate too often."""
+    key = throttle.client_key(client_address())
+    until = throttle.blocked_until(session, key, now)
+    if until is not None:
+        raise Throttled(max(1, int((until - now).total_seconds())))
+
+
+def note_failed_authentication() -> None:
+    """Count this failed authentication once the request's transaction has rolled back."""
+    key = throttle.client_key(client_address())
+    now = current_app.config["CLOCK"].now()
+
+    def count() -> None:
+        session = new_session()
+        try:
+            throttle.record_failure(session, key, now)
+            session.commit()
+        finally:
+            session.close()
+
+    after_transaction(count)
+
+
+def init_app(app: Flask) -> None:
+    """Register the hardening for every request and response."""
+    proxies = int(app.config.get("PROXY_COUNT", 0))
+    if proxies:
+        # Trust X-Forwarded-For only from the configured number of reverse proxies.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+
+    @app.before_request
+    def require_json_bodies():
+        has_body = bool(request.content_length or request.headers.get("Transfer-Encoding"))
+        if (
+            has_body
+            and request.method in WRITE_METHODS
+            and request.path.startswith("/api/")
+            and request.mimetype not in JSON_TYPES
+        ):
+            raise UnsupportedMediaType("Send the body as application/json.")
+
+    @app.after_request
+    def harden(response):
+        for name, value in API_HEADERS.items():
+            response.headers.setdefault(name, value)
+        response.headers.pop("Server", None)
+        return response

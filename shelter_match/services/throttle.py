@@ -1,0 +1,64 @@
+"""Slow down guessing: refuse a client after repeated failed authentications.
+
+Counted per client (a hash of its address, never the address itself) in the database, so
+all workers share the count; one client's failures never lock out another client.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from shelter_match.models import AuthFailureWindow
+
+WINDOW = timedelta(minutes=5)
+MAX_FAILURES = 10
+
+
+def client_key(address: str) -> str:
+    """Return the stored key of a client address (SHA-256; the address is not kept)."""
+    return hashlib.sha256(f"shelter-match-client:{address}".encode()).hexdigest()
+
+
+def blocked_until(session: Session, key: str, now: datetime) -> datetime | None:
+    """Return until when the client is refused, or None when it may try."""
+    window = session.get(AuthFailureWindow, key)
+    if window is None or window.failures < MAX_FAILURES:
+        return None
+    until = window.window_started_at + WINDOW
+    return until if until > now else None
+
+
+def record_failure(session: Session, key: str, now: datetime) -> None:
+    """Count one failed authentication in the client's current window."""
+    # A window that has run out starts again at one failure.
+    restarted = session.execute(
+        update(AuthFailureWindow)
+        .where(AuthFailureWindow.client_key == key,
+               AuthFailureWindow.window_started_at <= now - WINDOW)
+        .values(window_started_at=now, failures=1)
+    )
+    if restarted.rowcount:
+        return
+    # Insert or increment in one statement, so concurrent failures all count.
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(AuthFailureWindow).values(client_key=key, window_started_at=now, failures=1)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[AuthFailureWindow.client_key],
+            set_={"failures": AuthFailureWindow.failures + 1},
+        )
+    )
+
+
+def forget_old_windows(session: Session, now: datetime) -> int:
+    """Delete windows that have run out; return how many."""
+    result = session.execute(
+        delete(AuthFailureWindow).where(AuthFailureWindow.window_started_at <= now - WINDOW)
+    )
+    return result.rowcount
