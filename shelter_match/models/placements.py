@@ -41,6 +41,11 @@ class PlacementRequest(Base):
     # Rounded to about 1 km before they are stored; erased by the retention purge.
     danger_lat: Mapped[float | None] = mapped_column(Float)
     danger_lon: Mapped[float | None] = mapped_column(Float)
+    # The gazetteer name the danger was given as and its kind ("gemeente" or "place"), or
+    # None for coordinates: the real danger may lie anywhere around a named centre, so the
+    # proposals widen the safety margin by a radius per kind (policy). Erased with the rest.
+    danger_place: Mapped[str | None] = mapped_column(String(100), default=None)
+    danger_place_kind: Mapped[str | None] = mapped_column(String(10), default=None)
     current_lat: Mapped[float | None] = mapped_column(Float, default=None)
     current_lon: Mapped[float | None] = mapped_column(Float, default=None)
     adults: Mapped[int] = mapped_column(Integer)

@@ -123,6 +123,8 @@ def upgrade() -> None:
     sa.Column('risk_level', sa.String(length=10), nullable=False),
     sa.Column('danger_lat', sa.Float(), nullable=True),
     sa.Column('danger_lon', sa.Float(), nullable=True),
+    sa.Column('danger_place', sa.String(length=100), nullable=True),
+    sa.Column('danger_place_kind', sa.String(length=10), nullable=True),
     sa.Column('current_lat', sa.Float(), nullable=True),
     sa.Column('current_lon', sa.Float(), nullable=True),
     sa.Column('adults', sa.Integer(), nullable=False),
