@@ -1,0 +1,154 @@
+"""Joint assignment: place the most cases at once, at the least total cost, proven optimal.
+
+The model is a min-cost flow, in the style of the OR-Tools assignment samples:
+
+    source --1--> case --1, cost--> capacity class --size--> sink
+
+A capacity class is a set of interchangeable units (same location, same beds), so a
+maximum flow of least cost is an assignment that places the most cases, no unit twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from ortools.graph.python import min_cost_flow
+
+from solver.distance import whole_km
+from solver.model import Assignment, Case, JointAssignment, Rules
+from solver.network import Network
+from solver.ranking import location_costs
+from solver.rules import fitting_classes, screen
+from solver.vocabulary import LEVEL_RANK, LEVELS
+
+SOURCE, SINK = 0, 1
+
+
+def assign_jointly(
+    cases: Sequence[Case],
+    network: Network,
+    rules: Rules,
+    intake_by_region: Mapping[str, int] | None = None,
+) -> JointAssignment:
+    """Return the optimal joint assignment of free units to the cases, no unit twice.
+
+    Optimal means, in this order of priority:
+
+    1. ``placed`` is the largest number of cases that can be placed together;
+    2. among such assignments, the most rood cases are placed, then the most oranje cases
+       (risk priority). This only decides *which* cases stay unplaced when not all of them
+       fit; it never lowers (1), because it is applied to maximum flows only;
+    3. among those, the total cost is least, where the total cost is the sum, over the placed
+       cases, of the cost that ``propose`` gives the case's unit (travel, scarce capacity,
+       leaving the origin region, solidarity). ``total_cost`` reports this sum.
+
+    Every assignment satisfies the same rules as ``propose``. An unplaced case has the reason
+    ``no_feasible_unit`` when ``propose`` would offer it nothing, else
+    ``units_needed_by_others``. Assignments come back in the order of ``cases``.
+    """
+    # Data: each case's fitting capacity classes, with the cost of a unit of each.
+    screenings = [screen(case, network, rules) for case in cases]
+    fits, costs = [], []
+    for case, screening in zip(cases, screenings, strict=True):
+        classes = np.flatnonzero(fitting_classes(case, network, screening))
+        per_location = location_costs(case, network, rules, screening, intake_by_region)
+        spare_beds = network.class_beds[classes] - case.household_size
+        cost = per_location[network.class_location[classes]] + spare_beds * rules.weights.spare_bed
+        # Cheapest first, ties by class order (location id, beds): the pruning below and
+        # so the result stay deterministic.
+        order = np.lexsort((classes, cost))
+        fits.append(classes[order])
+        costs.append(cost[order])
+
+    # Prune each case to its cheapest classes that together hold at least k units, where k
+    # is the number of cases that fit anywhere. This keeps an optimum: if an optimal
+    # assignment gave a case a unit outside them, the at most k - 1 other placed cases hold
+    # at most k - 1 units, so one unit in the kept classes is free; moving the case there
+    # places the same cases and costs no more.
+    k = sum(1 for classes in fits if len(classes))
+    for c, classes in enumerate(fits):
+        held = np.cumsum(network.class_size[classes])
+        keep = int(np.searchsorted(held, k, side="left")) + 1
+        fits[c], costs[c] = classes[:keep], costs[c][:keep]
+
+    # Variables: one arc per (case, kept class), flow 1 when the case takes a unit of it.
+    nothing = np.empty(0, np.int64)
+    arc_case = np.concatenate([nothing, *(np.full(len(f), c) for c, f in enumerate(fits))])
+    arc_class = np.concatenate([nothing, *fits])
+    arc_cost = np.concatenate([nothing, *costs])
+    used_classes = np.unique(arc_class)
+    case_nodes = 2 + np.arange(len(cases))
+    class_nodes = 2 + len(cases) + np.arange(len(used_classes))
+    arc_class_node = class_nodes[np.searchsorted(used_classes, arc_class)]
+
+    # Objective: the cost of each case arc, plus risk priority on the arc from the source into
+    # each case, `step` per level below rood. Every total cost is below `step`, so no saving
+    # in cost can buy back a priority step. The maximum flow fixes how many are placed; the
+    # sets of cases that can be placed together form a (transversal) matroid, so the least
+    # priority among them is what placing rood first, then oranje, then groen gives (greedy
+    # optimality): the most rood cases, then the most oranje ones.
+    step = 1 + sum(int(cost.max()) for cost in costs if len(cost))
+    top = len(LEVELS) - 1
+    priority = [(top - LEVEL_RANK[case.risk_level]) * step for case in cases]
+
+    flow = min_cost_flow.SimpleMinCostFlow()
+    # Constraints: every case takes at most one unit ...
+    flow.add_arcs_with_capacity_and_unit_cost(
+        np.full(len(cases), SOURCE, np.int32),
+        case_nodes.astype(np.int32),
+        np.ones(len(cases), np.int64),
+        np.array(priority, dtype=np.int64),
+    )
+    # ... of a class it fits ...
+    case_arcs = flow.add_arcs_with_capacity_and_unit_cost(
+        case_nodes[arc_case].astype(np.int32),
+        arc_class_node.astype(np.int32),
+        np.ones(len(arc_case), np.int64),
+        arc_cost.astype(np.int64),
+    )
+    # ... and no class gives out more units than it has free (so no unit twice).
+    flow.add_arcs_with_capacity_and_unit_cost(
+        class_nodes.astype(np.int32),
+        np.full(len(used_classes), SINK, np.int32),
+        network.class_size[used_classes].astype(np.int64),
+        np.zeros(len(used_classes), np.int64),
+    )
+    flow.set_node_supply(SOURCE, len(cases))
+    flow.set_node_supply(SINK, -len(cases))
+
+    # Solve: a maximum flow of least cost; the algorithm proves its optimality.
+    status = flow.solve_max_flow_with_min_cost()
+    if status != flow.OPTIMAL:
+        raise RuntimeError(f"min-cost flow did not reach an optimum: {status}")
+
+    # Read back: hand out the units of each class in unit-id order, cases in input order.
+    taken = np.flatnonzero(flow.flows(np.asarray(case_arcs)) > 0)
+    chosen = {int(arc_case[a]): (int(arc_class[a]), int(arc_cost[a])) for a in taken}
+    handed_out: dict[int, int] = {}
+    assignments = []
+    for c, (case, screening) in enumerate(zip(cases, screenings, strict=True)):
+        if c not in chosen:
+            reason = "units_needed_by_others" if len(fits[c]) else "no_feasible_unit"
+            assignments.append(Assignment(case.id, None, None, None, None, None, reason))
+            continue
+        j, cost = chosen[c]
+        unit = network.units[network.class_units[j][handed_out.get(j, 0)]]
+        handed_out[j] = handed_out.get(j, 0) + 1
+        at = int(network.class_location[j])
+        assignments.append(
+            Assignment(
+                case_id=case.id,
+                unit_id=unit.id,
+                location_id=unit.location_id,
+                distance_from_danger_km=int(whole_km(screening.danger_m[at])),
+                travel_km=int(whole_km(screening.travel_m[at])),
+                cost=cost,
+                reason=None,
+            )
+        )
+    return JointAssignment(
+        assignments=tuple(assignments),
+        placed=len(chosen),
+        total_cost=sum(cost for _, cost in chosen.values()),
+    )

@@ -1,0 +1,188 @@
+"""Ranking: the integer cost of every fitting unit for one case, and the proposal."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+from numpy.typing import NDArray
+
+from solver.distance import whole_km
+from solver.model import Case, Location, Option, Proposal, Rules
+from solver.network import Network
+from solver.rules import Screening, exclusion_summary, fitting_units, screen
+from solver.vocabulary import LEVEL_RANK
+
+
+def location_costs(
+    case: Case,
+    network: Network,
+    rules: Rules,
+    screening: Screening,
+    intake_by_region: Mapping[str, int] | None,
+) -> NDArray[np.int64]:
+    """Return the part of each location's cost that does not depend on the unit."""
+    weights = rules.weights
+    travel = screening.travel_m * weights.travel_per_km // 1000
+    surplus = np.maximum(network.safety_rank - LEVEL_RANK[case.risk_level], 0)
+    # Help in the own region where possible; pointless when the rules forbid it.
+    outside = network.region_index != screening.origin_region
+    if screening.must_leave_origin:
+        outside = np.zeros_like(outside)
+    cost = (
+        travel
+        + surplus * weights.safety_surplus_per_level
+        + outside * weights.outside_origin_region
+    )
+    if intake_by_region:
+        cost = cost + intake_costs(network, rules, intake_by_region)[network.region_index]
+    return cost.astype(np.int64)
+
+
+def intake_costs(
+    network: Network, rules: Rules, intake_by_region: Mapping[str, int]
+) -> NDArray[np.int64]:
+    """Return the solidarity tie-breaker cost of each region of the network."""
+    weights = rules.weights
+    intake = np.array([max(intake_by_region.get(code, 0), 0) for code in network.region_codes])
+    return np.minimum(intake * weights.recent_intake_per_person, weights.recent_intake_max)
+
+
+def unit_costs(
+    case: Case, network: Network, rules: Rules, per_location: NDArray[np.int64]
+) -> NDArray[np.int64]:
+    """Return the cost of every free unit: its location's cost plus its spare beds."""
+    spare_beds = np.maximum(network.unit_beds - case.household_size, 0)
+    return per_location[network.unit_location] + spare_beds * rules.weights.spare_bed
+
+
+def propose(
+    case: Case,
+    network: Network,
+    rules: Rules,
+    limit: int = 10,
+    intake_by_region: Mapping[str, int] | None = None,
+) -> Proposal:
+    """Return the best `limit` fitting units, cheapest first, and why the others are out.
+
+    Ties in cost are broken by location id, then unit id. The exclusion summary covers
+    every location without any fitting unit, whatever the limit.
+    """
+    if limit < 1:
+        raise ValueError("limit must be at least 1")
+    screening = screen(case, network, rules)
+    candidates = np.flatnonzero(fitting_units(case, network, screening))
+    per_location = location_costs(case, network, rules, screening, intake_by_region)
+    costs = unit_costs(case, network, rules, per_location)[candidates]
+
+    # Keep everything as cheap as the limit-th cheapest, so that ties at the cut are broken
+    # by unit order (location id, unit id) and not by argpartition's arbitrary choice.
+    if len(candidates) > limit:
+        cutoff = np.partition(costs, limit - 1)[limit - 1]
+        keep = costs <= cutoff
+        candidates, costs = candidates[keep], costs[keep]
+    order = np.lexsort((candidates, costs))[:limit]
+
+    options = tuple(
+        _option(rank, int(unit), int(cost), case, network, rules, screening, intake_by_region)
+        for rank, (unit, cost) in enumerate(zip(candidates[order], costs[order], strict=True), 1)
+    )
+    return Proposal(options=options, excluded=exclusion_summary(screening))
+
+
+def _option(
+    rank: int,
+    unit_index: int,
+    cost: int,
+    case: Case,
+    network: Network,
+    rules: Rules,
+    screening: Screening,
+    intake_by_region: Mapping[str, int] | None,
+) -> Option:
+    unit = network.units[unit_index]
+    at = int(network.unit_location[unit_index])
+    location = network.locations[at]
+    distance_km = int(whole_km(screening.danger_m[at]))
+    travel_km = int(whole_km(screening.travel_m[at]))
+    in_origin = location.region_code == case.origin_region_code
+    return Option(
+        rank=rank,
+        location_id=location.id,
+        location_name=location.name,
+        region_code=location.region_code,
+        unit_id=unit.id,
+        beds=unit.beds,
+        safety_level=location.safety_level,
+        distance_from_danger_km=distance_km,
+        travel_km=travel_km,
+        in_origin_region=in_origin,
+        cost=cost,
+        reasons=explain(
+            case, location, unit.beds, distance_km, travel_km, screening, intake_by_region
+        ),
+    )
+
+
+def explain(
+    case: Case,
+    location: Location,
+    beds: int,
+    distance_km: int,
+    travel_km: int,
+    screening: Screening,
+    intake_by_region: Mapping[str, int] | None,
+) -> tuple[str, ...]:
+    """Return the human-readable reasons for one option, one per cost term or rule."""
+    reasons = [
+        f"{distance_km} km from the danger "
+        f"(minimum {screening.min_distance_km} km for {case.risk_level})"
+    ]
+    if case.current_lat is None:
+        reasons.append(f"{travel_km} km to travel from the danger location")
+    else:
+        reasons.append(f"{travel_km} km to travel from the current location")
+
+    if location.region_code == case.origin_region_code:
+        reasons.append("in the origin region")
+    elif screening.must_leave_origin:
+        reasons.append("outside the origin region, as required for rood")
+    else:
+        reasons.append("outside the origin region")
+
+    safety_level = location.safety_level
+    if safety_level == case.risk_level:
+        reasons.append(f"safety level {safety_level} matches the risk")
+    else:
+        surplus = LEVEL_RANK[safety_level] - LEVEL_RANK[case.risk_level]
+        levels = "level" if surplus == 1 else "levels"
+        reasons.append(
+            f"safety level {safety_level} for {_article(case.risk_level)} {case.risk_level} case "
+            f"({surplus} {levels} more secure than needed)"
+        )
+
+    spare = beds - case.household_size
+    kind = "family unit" if beds >= 3 else "room"
+    if spare == 0:
+        reasons.append(f"{kind} of {beds} {_beds(beds)}: fits the household exactly")
+    else:
+        reasons.append(f"{kind}: {spare} spare {_beds(spare)}")
+
+    if case.needs:
+        reasons.append(f"offers every need: {', '.join(sorted(case.needs))}")
+    if intake_by_region is not None:
+        intake = max(intake_by_region.get(location.region_code, 0), 0)
+        reasons.append(f"region {location.region_code} took in {intake} {_people(intake)} recently")
+    return tuple(reasons)
+
+
+def _beds(count: int) -> str:
+    return "bed" if count == 1 else "beds"
+
+
+def _people(count: int) -> str:
+    return "person" if count == 1 else "people"
+
+
+def _article(word: str) -> str:
+    return "an" if word[0] in "aeiou" else "a"
