@@ -59,9 +59,15 @@ class Case:
     needs: frozenset[str] = frozenset()
     excluded_region_codes: frozenset[str] = frozenset()
     excluded_location_ids: frozenset[str] = frozenset()
+    # How far (km) the real danger may lie from (danger_lat, danger_lon), e.g. when it was
+    # given as a place name: every distance from the danger is shortened by this much, so it
+    # stays a lower bound of the distance from wherever the danger really is.
+    danger_uncertainty_km: float = 0.0
 
     def __post_init__(self) -> None:
         _check_level(self.risk_level, "risk_level")
+        if not self.danger_uncertainty_km >= 0:  # also rejects NaN
+            raise ValueError("danger_uncertainty_km must be zero or more")
         if self.household_size < 1:
             raise ValueError("household_size must be at least 1")
         if (self.current_lat is None) != (self.current_lon is None):

@@ -73,13 +73,16 @@ class Network:
         )
 
         # Units: sorted by (location id, unit id), so a unit's index is its tie-break rank.
+        if len({unit.id for unit in free_units}) != len(free_units):
+            raise ValueError("unit ids must be unique")
         try:
-            keyed = sorted((location_index[u.location_id], u.id, u) for u in free_units)
+            keyed = sorted(
+                ((location_index[u.location_id], u.id, u) for u in free_units),
+                key=lambda item: item[:2],
+            )
         except KeyError as error:
             raise ValueError(f"a free unit refers to unknown location {error.args[0]!r}") from None
         units = tuple(unit for _, _, unit in keyed)
-        if len({unit.id for unit in units}) != len(units):
-            raise ValueError("unit ids must be unique")
         unit_location = np.fromiter((index for index, _, _ in keyed), np.int64, len(units))
         unit_beds = np.fromiter((unit.beds for unit in units), np.int64, len(units))
 

@@ -134,10 +134,14 @@ def explain(
     intake_by_region: Mapping[str, int] | None,
 ) -> tuple[str, ...]:
     """Return the human-readable reasons for one option, one per cost term or rule."""
-    reasons = [
-        f"{distance_km} km from the danger "
-        f"(minimum {screening.min_distance_km} km for {case.risk_level})"
-    ]
+    minimum = f"minimum {screening.min_distance_km} km for {case.risk_level}"
+    if case.danger_uncertainty_km:
+        reasons = [
+            f"at least {distance_km} km from the danger, allowing "
+            f"{case.danger_uncertainty_km:g} km for where exactly it is ({minimum})"
+        ]
+    else:
+        reasons = [f"{distance_km} km from the danger ({minimum})"]
     if case.current_lat is None:
         reasons.append(f"{travel_km} km to travel from the danger location")
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,13 +36,18 @@ def screen(case: Case, network: Network, rules: Rules) -> Screening:
     origin_region = network.region_of(case.origin_region_code)
     must_leave_origin = case.risk_level == "rood" and rules.rood_outside_origin_region
 
-    # Whole metres, rounded down: a lower bound stays a lower bound.
-    danger_m = safe_distance_m(case.danger_lat, case.danger_lon, network.lat, network.lon)
-    danger_m = danger_m.astype(np.int64)
-    if case.current_lat is None or case.current_lon is None:
-        travel_m = danger_m
+    # Whole metres, rounded down: a lower bound stays a lower bound. The danger may lie up to
+    # its uncertainty away from the given point, so (triangle inequality) subtract that too.
+    here = safe_distance_m(case.danger_lat, case.danger_lon, network.lat, network.lon)
+    uncertainty_m = math.ceil(case.danger_uncertainty_km * 1000)
+    danger_m = np.maximum(here.astype(np.int64) - uncertainty_m, 0)
+    # Travel is not a safety rule: it is measured from where the client is, or else from
+    # the given danger point itself.
+    travel_lat, travel_lon = case.travel_origin
+    if (travel_lat, travel_lon) == (case.danger_lat, case.danger_lon):
+        travel_m = here.astype(np.int64)
     else:
-        travel = safe_distance_m(case.current_lat, case.current_lon, network.lat, network.lon)
+        travel = safe_distance_m(travel_lat, travel_lon, network.lat, network.lon)
         travel_m = travel.astype(np.int64)
 
     excluded_regions = [network.region_of(code) for code in case.excluded_region_codes]
