@@ -10,13 +10,13 @@ maximum flow of least cost is an assignment that places the most cases, no unit 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
 from solver.distance import whole_km
-from solver.model import Assignment, Case, JointAssignment, Rules
+from solver.model import Assignment, Case, FreeUnit, JointAssignment, Rules
 from solver.network import Network
 from solver.ranking import location_costs
 from solver.rules import fitting_classes, screen
@@ -55,8 +55,8 @@ def assign_jointly(
         per_location = location_costs(case, network, rules, screening, intake_by_region)
         spare_beds = network.class_beds[classes] - case.household_size
         cost = per_location[network.class_location[classes]] + spare_beds * rules.weights.spare_bed
-        # Cheapest first, ties by class order (location id, beds): the pruning below and
-        # so the result stay deterministic.
+        # Cheapest first, ties by class order (location id, beds), which does not depend on
+        # the order of the input: the pruning below and so the result stay deterministic.
         order = np.lexsort((classes, cost))
         fits.append(classes[order])
         costs.append(cost[order])
@@ -125,7 +125,7 @@ def assign_jointly(
     # Read back: hand out the units of each class in unit-id order, cases in input order.
     taken = np.flatnonzero(flow.flows(np.asarray(case_arcs)) > 0)
     chosen = {int(arc_case[a]): (int(arc_class[a]), int(arc_cost[a])) for a in taken}
-    handed_out: dict[int, int] = {}
+    handed_out: dict[int, Iterator[FreeUnit]] = {}
     assignments = []
     for c, (case, screening) in enumerate(zip(cases, screenings, strict=True)):
         if c not in chosen:
@@ -133,8 +133,9 @@ def assign_jointly(
             assignments.append(Assignment(case.id, None, None, None, None, None, reason))
             continue
         j, cost = chosen[c]
-        unit = network.units[network.class_units[j][handed_out.get(j, 0)]]
-        handed_out[j] = handed_out.get(j, 0) + 1
+        if j not in handed_out:
+            handed_out[j] = iter(network.class_units(j))
+        unit = next(handed_out[j])
         at = int(network.class_location[j])
         assignments.append(
             Assignment(

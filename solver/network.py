@@ -17,10 +17,12 @@ UNKNOWN_FEATURE_BIT = 62
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Network:
-    """Locations (sorted by id) and their free units (sorted by location id, then unit id).
+    """Locations (sorted by id) and their free units (in the order given).
 
     Interchangeable units (same location, same number of beds) form a capacity class; the
-    joint assignment works on classes instead of single units.
+    joint assignment works on classes instead of single units. Units are not sorted here:
+    sorting 10,000 ids would cost more than a whole proposal, and ties are rare, so they
+    are broken by unit id only where they occur.
     """
 
     locations: tuple[Location, ...]
@@ -40,7 +42,8 @@ class Network:
     class_location: NDArray[np.int64]
     class_beds: NDArray[np.int64]
     class_size: NDArray[np.int64]  # free units per class
-    class_units: tuple[tuple[int, ...], ...]  # unit indices of each class, by unit id
+    class_start: NDArray[np.int64]  # class j's units are class_members[start[j]:start[j+1]]
+    class_members: NDArray[np.int64]  # unit indices, grouped by class
 
     @classmethod
     def build(cls, locations: Sequence[Location], free_units: Sequence[FreeUnit]) -> Network:
@@ -72,31 +75,26 @@ class Network:
             len(ordered),
         )
 
-        # Units: sorted by (location id, unit id), so a unit's index is its tie-break rank.
-        if len({unit.id for unit in free_units}) != len(free_units):
+        # Units: one pass each over the dataclasses, the rest in numpy.
+        units = tuple(free_units)
+        if len({unit.id for unit in units}) != len(units):
             raise ValueError("unit ids must be unique")
         try:
-            keyed = sorted(
-                ((location_index[u.location_id], u.id, u) for u in free_units),
-                key=lambda item: item[:2],
+            unit_location = np.fromiter(
+                (location_index[unit.location_id] for unit in units), np.int64, len(units)
             )
         except KeyError as error:
             raise ValueError(f"a free unit refers to unknown location {error.args[0]!r}") from None
-        units = tuple(unit for _, _, unit in keyed)
-        unit_location = np.fromiter((index for index, _, _ in keyed), np.int64, len(units))
         unit_beds = np.fromiter((unit.beds for unit in units), np.int64, len(units))
 
         max_beds = np.zeros(len(ordered), np.int64)
         np.maximum.at(max_beds, unit_location, unit_beds)
 
-        # Capacity classes: one per (location, beds), holding its units in unit-id order.
-        by_class = np.lexsort((np.arange(len(units)), unit_beds, unit_location))
-        keys = np.stack((unit_location[by_class], unit_beds[by_class]))
-        starts = np.flatnonzero(np.any(np.diff(keys, prepend=-1), axis=0))
-        bounds = [*starts.tolist(), len(units)]
-        class_units = tuple(
-            tuple(by_class[bounds[k] : bounds[k + 1]].tolist()) for k in range(len(starts))
-        )
+        # Capacity classes: one per (location, beds), in (location id, beds) order.
+        members = np.lexsort((unit_beds, unit_location))
+        keys = np.stack((unit_location[members], unit_beds[members]))
+        firsts = np.flatnonzero(np.any(np.diff(keys, prepend=-1), axis=0))
+        class_start = np.append(firsts, len(units)).astype(np.int64)
 
         return cls(
             locations=ordered,
@@ -113,11 +111,21 @@ class Network:
             units=units,
             unit_location=unit_location,
             unit_beds=unit_beds,
-            class_location=unit_location[by_class[starts]],
-            class_beds=unit_beds[by_class[starts]],
-            class_size=np.diff(np.asarray(bounds, dtype=np.int64)),
-            class_units=class_units,
+            class_location=unit_location[members[firsts]],
+            class_beds=unit_beds[members[firsts]],
+            class_size=np.diff(class_start),
+            class_start=class_start,
+            class_members=members,
         )
+
+    def class_units(self, j: int) -> list[FreeUnit]:
+        """Return the free units of capacity class j, by unit id."""
+        members = self.class_members[self.class_start[j] : self.class_start[j + 1]]
+        return sorted((self.units[m] for m in members.tolist()), key=lambda unit: unit.id)
+
+    def tie_order(self, unit_index: int) -> tuple[int, str]:
+        """Return the key that breaks ties between equal costs: location id, then unit id."""
+        return int(self.unit_location[unit_index]), self.units[unit_index].id
 
     def region_of(self, code: str) -> int:
         """Return the index of a region code, or -1 when no location is in that region."""

@@ -75,17 +75,20 @@ def propose(
     per_location = location_costs(case, network, rules, screening, intake_by_region)
     costs = unit_costs(case, network, rules, per_location)[candidates]
 
-    # Keep everything as cheap as the limit-th cheapest, so that ties at the cut are broken
-    # by unit order (location id, unit id) and not by argpartition's arbitrary choice.
+    # Keep everything as cheap as the limit-th cheapest, then sort those few by cost and the
+    # tie order (location id, unit id); argpartition alone would cut ties arbitrarily.
     if len(candidates) > limit:
         cutoff = np.partition(costs, limit - 1)[limit - 1]
         keep = costs <= cutoff
         candidates, costs = candidates[keep], costs[keep]
-    order = np.lexsort((candidates, costs))[:limit]
+    best = sorted(
+        zip(costs.tolist(), candidates.tolist(), strict=True),
+        key=lambda pair: (pair[0], network.tie_order(pair[1])),
+    )[:limit]
 
     options = tuple(
-        _option(rank, int(unit), int(cost), case, network, rules, screening, intake_by_region)
-        for rank, (unit, cost) in enumerate(zip(candidates[order], costs[order], strict=True), 1)
+        _option(rank, unit, cost, case, network, rules, screening, intake_by_region)
+        for rank, (cost, unit) in enumerate(best, 1)
     )
     return Proposal(options=options, excluded=exclusion_summary(screening))
 
