@@ -46,17 +46,34 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
 
+    import web
     from api import database, problems, security
     from api.docs import docs_blueprint
-    from api.resources import health, policy, regions
+    from api.resources import (
+        batch_proposals,
+        health,
+        holds,
+        locations,
+        placement_requests,
+        placements,
+        policy,
+        regions,
+        solidarity,
+        units,
+    )
     from api.smorest import Api
 
     database.init_app(app)
     problems.init_app(app)
     security.init_app(app)
     api = Api(app)
-    for module in (health, regions, policy):
+    for module in (
+        health, regions, policy, locations, units, solidarity,
+        placement_requests, holds, placements, batch_proposals,
+    ):
         api.register_blueprint(module.blp)
     app.register_blueprint(docs_blueprint)
     app.extensions["shelter_match.api"] = api
+    web.init_app(app, web.Database(session=database.db_session, new_session=database.new_session,
+                                   after_transaction=database.after_transaction))
     return app

@@ -15,6 +15,7 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from shelter_match.errors import DomainError, ValidationFailed
+from web.pages import error_page, is_page_request
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("shelter_match.api")
@@ -70,6 +71,9 @@ def _webargs_errors(data: Mapping[str, Any]) -> dict[str, list[str]]:
 def handle_http_exception(error: HTTPException) -> Response:
     """Answer an HTTP error (404, 405, 400 from a bad JSON body, 422 from webargs)."""
     status = error.code or 500
+    if is_page_request():
+        # A person who mistyped a page's address gets a page, not problem+json.
+        return error_page(status)
     data = getattr(error, "data", None) or {}
     headers = dict(data.get("headers") or {})
     if status == 405 and error.valid_methods:  # type: ignore[attr-defined]
@@ -97,6 +101,8 @@ def handle_unexpected_error(error: Exception) -> Response:
     if isinstance(error, HTTPException):
         return handle_http_exception(error)
     log.exception("unhandled error on %s %s", request.method, request.path)
+    if is_page_request():
+        return error_page(500)
     return problem(500, "Internal server error",
                    "Something went wrong on our side; it has been logged.")
 

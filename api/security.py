@@ -8,6 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api.database import after_transaction, new_session
 from shelter_match.services import throttle
+from web.pages import is_page_request
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 JSON_TYPES = ("application/json",)
@@ -21,6 +22,17 @@ API_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
     "Cross-Origin-Resource-Policy": "same-origin",
     "Permissions-Policy": "geolocation=(), camera=(), microphone=()",
+}
+
+
+# The pages for people (web/): their own styles, scripts and images only, no inline script,
+# forms posted only back here, never framed. Every page may show client data: no cache.
+PAGE_HEADERS = {
+    **API_HEADERS,
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    ),
 }
 
 
@@ -78,7 +90,8 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def harden(response):
-        for name, value in API_HEADERS.items():
+        is_page = response.mimetype == "text/html" and is_page_request()
+        for name, value in (PAGE_HEADERS if is_page else API_HEADERS).items():
             response.headers.setdefault(name, value)
         response.headers.pop("Server", None)
         return response

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from seed.history import load_history
 from seed.loaders import seed_demo, seed_regions
 from shelter_match.cli import CommandContext, pass_context
 
@@ -28,11 +29,28 @@ def regions(context: CommandContext) -> None:
               help="1: a national network of about 100 locations; 10: ten times that.")
 @click.option("--seed", "seed_value", type=int, default=0, show_default=True,
               help="The same seed gives the same data.")
+@click.option("--history-days", type=click.IntRange(0, 3660), default=90, show_default=True,
+              help="Days of placement history to generate (0: none); kept if already loaded.")
 @pass_context
-def demo(context: CommandContext, scale: int, seed_value: int) -> None:
-    """Load regions, demo locations with units and one demo user per role."""
+def demo(context: CommandContext, scale: int, seed_value: int, history_days: int) -> None:
+    """Load regions, demo locations with units, their history and one demo user per role."""
     context.require_schema()
     with context.sessions.begin() as session:
-        tokens = seed_demo(session, scale=scale, seed=seed_value, now=context.clock.now())
+        tokens = seed_demo(session, scale=scale, seed=seed_value, now=context.clock.now(),
+                           history_days=history_days)
     for entry in tokens:
         click.echo(f"{entry.role:16} {entry.name:22} {entry.token}")
+
+
+@seed.command("history")
+@click.option("--days", type=click.IntRange(0, 3660), default=90, show_default=True,
+              help="Days of history before now (0: remove the demo history).")
+@click.option("--seed", "seed_value", type=int, default=0, show_default=True,
+              help="The same seed and network give the same history.")
+@pass_context
+def history(context: CommandContext, days: int, seed_value: int) -> None:
+    """Replace the demo placement history of the network in the database."""
+    context.require_schema()
+    with context.sessions.begin() as session:
+        loaded = load_history(session, now=context.clock.now(), days=days, seed=seed_value)
+    click.echo(f"history: {loaded} placements over {days} days")

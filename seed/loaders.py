@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from seed.demo_network import generate_network, load_regions
+from seed.history import has_history, load_history
 from shelter_match.models import Location, User
 from shelter_match.services import users
 from shelter_match.services.locations import LocationData, UnitData, create_location
@@ -39,11 +40,13 @@ def seed_regions(session: Session) -> tuple[int, int]:
     )
 
 
-def seed_demo(session: Session, *, scale: int, seed: int, now: datetime) -> list[DemoUserToken]:
-    """Load regions, the demo network (unless locations exist) and the demo users.
+def seed_demo(
+    session: Session, *, scale: int, seed: int, now: datetime, history_days: int = 90
+) -> list[DemoUserToken]:
+    """Load regions, the demo network (unless locations exist), its history and the users.
 
-    Running it again keeps the network and gives every demo user a fresh token, because
-    only the hashes of the earlier tokens are known.
+    Running it again keeps the network and its history and gives every demo user a fresh
+    token, because only the hashes of the earlier tokens are known.
     """
     seed_regions(session)
     if not session.scalar(select(func.count()).select_from(Location)):
@@ -63,6 +66,8 @@ def seed_demo(session: Session, *, scale: int, seed: int, now: datetime) -> list
                 ),
                 now=now,
             )
+    if history_days > 0 and not has_history(session):
+        load_history(session, now=now, days=history_days, seed=seed)
     coordinated = list(
         session.scalars(
             select(Location.id).where(Location.region_code == DEMO_REGION).order_by(Location.name)

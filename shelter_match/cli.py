@@ -28,6 +28,7 @@ from shelter_match.errors import DatabaseUnavailable, ShelterMatchError, Validat
 from shelter_match.migrate import current_revision, head_revision, upgrade
 from shelter_match.models import ROLES
 from shelter_match.services import audit, retention, users
+from shelter_match.services import holds as hold_service
 
 PROGRAM = "shelter-match"
 
@@ -82,7 +83,7 @@ def db_upgrade(context: CommandContext) -> None:
 
 @cli.group()
 def user() -> None:
-    """Manage users and their API tokens."""
+    """Manage users, their API tokens and their passwords."""
 
 
 expires_option = click.option(
@@ -145,6 +146,26 @@ def user_revoke(context: CommandContext, name: str) -> None:
     click.echo(f"revoked {count} token(s) of {name}")
 
 
+@user.command("set-password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from the first line of standard input.")
+@pass_context
+def user_set_password(context: CommandContext, name: str, password_stdin: bool) -> None:
+    """Set the password she signs in to the web pages with (ends her web sessions)."""
+    context.require_schema()
+    with context.sessions() as session:
+        users.find_user(session, name)  # fail on an unknown name before asking
+    if password_stdin or not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("New password", hide_input=True,
+                                confirmation_prompt="Repeat the password")
+    with context.sessions.begin() as session:
+        users.set_password(session, name, password, context.clock.now())
+    click.echo(f"password set for {name}")
+
+
 @cli.command("audit")
 @click.option("--since", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
               help="From this UTC date or time.")
@@ -187,6 +208,21 @@ def purge(context: CommandContext, older_than_days: int) -> None:
         result = retention.purge(session, older_than_days=older_than_days,
                                  now=context.clock.now())
     click.echo(f"purged {result.requests} request(s), {result.idempotency_keys} replay record(s)")
+
+
+@cli.group()
+def holds() -> None:
+    """Look after holds."""
+
+
+@holds.command("sweep")
+@pass_context
+def holds_sweep(context: CommandContext) -> None:
+    """Write down expired holds and free their units (tidying only; safe at any time)."""
+    context.require_schema()
+    with context.sessions.begin() as session:
+        result = hold_service.sweep_expired(session, now=context.clock.now())
+    click.echo(f"expired {result.holds} hold(s), freed {result.units} unit(s)")
 
 
 def _load_plugin_commands() -> None:

@@ -30,7 +30,7 @@ def wait_until_ready(base_url: str, process: subprocess.Popen, timeout: float = 
         try:
             if requests.get(f"{base_url}/readyz", timeout=2).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # booting, or busy booting
             pass
         time.sleep(0.2)
     raise TimeoutError(f"{base_url} did not become ready")

@@ -1,4 +1,4 @@
-"""Imports point one way: api → shelter_match → solver, seed → shelter_match (DESIGN.md)."""
+"""Imports point one way: api → web → shelter_match → solver, seed → shelter_match (DESIGN.md)."""
 
 import ast
 from pathlib import Path
@@ -8,9 +8,12 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 FORBIDDEN = {
     "solver": {"flask", "flask_smorest", "sqlalchemy", "alembic", "marshmallow", "shelter_match",
-               "api", "seed"},
-    "shelter_match": {"flask", "flask_smorest", "werkzeug", "marshmallow", "api", "seed"},
-    "seed": {"flask", "flask_smorest", "api"},
+               "api", "seed", "web"},
+    "shelter_match": {"flask", "flask_smorest", "werkzeug", "marshmallow", "api", "seed", "web",
+                      "flask_babel"},
+    "seed": {"flask", "flask_smorest", "api", "web"},
+    # The pages call services, like the API, and never run SQL of their own.
+    "web": {"api", "seed", "flask_smorest", "marshmallow", "sqlalchemy", "alembic"},
 }
 
 

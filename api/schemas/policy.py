@@ -1,9 +1,13 @@
 import marshmallow as ma
 
 from shelter_match.services.policy import (
+    DEFAULT_PLACE_RADIUS_KM,
+    DEFAULT_WEIGHTS,
     MAX_DISTANCE_KM,
     MAX_HOLD_MINUTES,
+    MAX_PLACE_RADIUS_KM,
     MAX_STALE_AFTER_HOURS,
+    MAX_WEIGHT,
 )
 
 Range = ma.validate.Range
@@ -15,6 +19,45 @@ class MinDistanceSchema(ma.Schema):
     groen = ma.fields.Integer(required=True, strict=True, validate=Range(0, MAX_DISTANCE_KM))
     oranje = ma.fields.Integer(required=True, strict=True, validate=Range(0, MAX_DISTANCE_KM))
     rood = ma.fields.Integer(required=True, strict=True, validate=Range(0, MAX_DISTANCE_KM))
+
+
+def _weight(name: str, description: str) -> ma.fields.Integer:
+    return ma.fields.Integer(
+        strict=True, load_default=DEFAULT_WEIGHTS[name], validate=Range(0, MAX_WEIGHT),
+        metadata={"description": description, "example": DEFAULT_WEIGHTS[name]},
+    )
+
+
+class RankingWeightsSchema(ma.Schema):
+    """How proposals are ranked: the solver's weights, in metre-equivalents.
+
+    1000 weighs as one km of extra travel; an option's score is its total cost / 1000.
+    Optional in PUT: a missing member takes the solver's default.
+    """
+
+    travel_per_km = _weight("travel_per_km", "Cost of one km of travel: the yardstick.")
+    safety_surplus_per_level = _weight(
+        "safety_surplus_per_level", "Cost of each safety level beyond the case's risk level "
+        "(keeps the scarce secure places for rood cases).")
+    spare_bed = _weight("spare_bed", "Cost of each bed left empty in the unit (keeps family "
+                        "units for families).")
+    outside_origin_region = _weight(
+        "outside_origin_region", "Cost of a place outside the origin region (own region "
+        "first); not charged when a rood case must leave it.")
+    recent_intake_per_person = _weight(
+        "recent_intake_per_person", "Cost per person the destination region took in from "
+        "elsewhere in the last 90 days (solidarity tie-breaker).")
+    recent_intake_max = _weight("recent_intake_max", "The most the intake tie-breaker adds.")
+
+
+class PlaceRadiusSchema(ma.Schema):
+    """How far (km) the danger may lie from the centre of a place given by name, per kind."""
+
+    gemeente = ma.fields.Integer(strict=True, load_default=DEFAULT_PLACE_RADIUS_KM["gemeente"],
+                                 validate=Range(0, MAX_PLACE_RADIUS_KM))
+    place = ma.fields.Integer(strict=True, load_default=DEFAULT_PLACE_RADIUS_KM["place"],
+                              validate=Range(0, MAX_PLACE_RADIUS_KM),
+                              metadata={"description": "A town or village (not a gemeente)."})
 
 
 class PolicySchema(ma.Schema):
@@ -34,4 +77,13 @@ class PolicySchema(ma.Schema):
     stale_after_hours = ma.fields.Integer(
         required=True, strict=True, validate=Range(1, MAX_STALE_AFTER_HOURS),
         metadata={"description": "Availability older than this is shown as stale."},
+    )
+    ranking_weights = ma.fields.Nested(
+        RankingWeightsSchema, load_default=lambda: dict(DEFAULT_WEIGHTS),
+        metadata={"description": "How proposals are ranked (optional; solver defaults)."},
+    )
+    danger_place_radius_km = ma.fields.Nested(
+        PlaceRadiusSchema, load_default=lambda: dict(DEFAULT_PLACE_RADIUS_KM),
+        metadata={"description": "Extra distance kept from a danger given as a place name, "
+                                 "per gazetteer kind (optional; 5 km)."},
     )

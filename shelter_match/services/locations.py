@@ -1,4 +1,4 @@
-"""Create locations and their units."""
+"""Create and edit locations and their units; decide who may change them."""
 
 from __future__ import annotations
 
@@ -6,19 +6,33 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from shelter_match.errors import ValidationFailed
+from shelter_match.errors import Forbidden, NotFound, ValidationFailed
 from shelter_match.models import Location, Region, Unit
 from shelter_match.services import audit
 from shelter_match.services.auth import Principal
-from shelter_match.services.unit_state import record_change
+from shelter_match.services.unit_state import mark_availability_checked, record_change
 from solver.vocabulary import FEATURES, LEVELS
 
 # The service is for the Netherlands; a point outside this box is a typo (lat/lon swapped).
 NL_LAT = (50.5, 53.8)
 NL_LON = (3.0, 7.5)
 MAX_BEDS_PER_UNIT = 20
+MAX_NAME = 120
+MAX_ADDRESS = 300
+MAX_LABEL = 60
+# What a coordinator may set by hand; `held` comes only from a hold on a placement request.
+SETTABLE_STATUSES = ("free", "occupied", "closed")
+HELD_BY_HAND = "A unit becomes held only through a hold; set free, occupied or closed."
+# The fields an admin may edit after creation (PATCH /locations/{id}).
+EDITABLE_FIELDS = (
+    "name", "safety_level", "features", "accepts_night_intake", "address", "lat", "lon",
+)
+# Never written to the audit log, logs or errors: only their names are.
+SECRET_FIELDS = ("address", "lat", "lon")
 
 
 @dataclass(frozen=True)
@@ -43,24 +57,56 @@ class LocationData:
 
 def validate_location(session: Session, data: LocationData) -> dict[str, list[str]]:
     """Return the field errors of a new location (empty when it is valid)."""
-    errors: dict[str, list[str]] = {}
-    if not data.name.strip():
-        errors["name"] = ["Must not be empty."]
-    if session.get(Region, data.region_code) is None:
-        errors["region_code"] = [f"Unknown region code {data.region_code!r}."]
-    if data.safety_level not in LEVELS:
-        errors["safety_level"] = [f"Must be one of: {', '.join(LEVELS)}."]
-    if not NL_LAT[0] <= data.lat <= NL_LAT[1]:
-        errors["lat"] = [f"Must lie in the Netherlands ({NL_LAT[0]} to {NL_LAT[1]})."]
-    if not NL_LON[0] <= data.lon <= NL_LON[1]:
-        errors["lon"] = [f"Must lie in the Netherlands ({NL_LON[0]} to {NL_LON[1]})."]
-    if not data.address.strip():
-        errors["address"] = ["Must not be empty."]
-    unknown = sorted(set(data.features) - set(FEATURES))
-    if unknown:
-        errors["features"] = [f"Unknown feature(s): {', '.join(unknown)}."]
+    errors = validate_location_fields(
+        session,
+        {
+            "name": data.name,
+            "region_code": data.region_code,
+            "safety_level": data.safety_level,
+            "lat": data.lat,
+            "lon": data.lon,
+            "address": data.address,
+            "features": data.features,
+        },
+    )
     errors.update(validate_units(data.units))
     return errors
+
+
+def validate_location_fields(session: Session, fields: dict[str, object]) -> dict[str, list[str]]:
+    """Return the errors of the location fields present in `fields`."""
+    errors: dict[str, list[str]] = {}
+    for name, limit in (("name", MAX_NAME), ("address", MAX_ADDRESS)):
+        if name in fields:
+            text = fields[name]
+            if not isinstance(text, str) or not text.strip():
+                errors[name] = ["Must not be empty."]
+            elif len(text.strip()) > limit:
+                errors[name] = [f"Must be at most {limit} characters."]
+    if "region_code" in fields and session.get(Region, fields["region_code"]) is None:
+        errors["region_code"] = [f"Unknown region code {fields['region_code']!r}."]
+    if "safety_level" in fields and fields["safety_level"] not in LEVELS:
+        errors["safety_level"] = [f"Must be one of: {', '.join(LEVELS)}."]
+    for name, (low, high) in (("lat", NL_LAT), ("lon", NL_LON)):
+        # The message names the range, never the value: coordinates are secret.
+        value = fields.get(name)
+        if name in fields and not (_is_number(value) and low <= value <= high):  # type: ignore[operator]
+            errors[name] = [f"Must lie in the Netherlands ({low} to {high})."]
+    if "features" in fields:
+        features = fields["features"]
+        if not isinstance(features, list | tuple) or not all(isinstance(f, str) for f in features):
+            errors["features"] = ["Must be a list of feature names."]
+        elif unknown := sorted(set(features) - set(FEATURES)):
+            errors["features"] = [
+                f"Unknown feature(s): {', '.join(unknown)}; use: {', '.join(FEATURES)}."
+            ]
+    if "accepts_night_intake" in fields and not isinstance(fields["accepts_night_intake"], bool):
+        errors["accepts_night_intake"] = ["Must be true or false."]
+    return errors
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value == value
 
 
 def validate_units(units: Sequence[UnitData], prefix: str = "units") -> dict[str, list[str]]:
@@ -68,16 +114,57 @@ def validate_units(units: Sequence[UnitData], prefix: str = "units") -> dict[str
     errors: dict[str, list[str]] = {}
     seen: set[str] = set()
     for index, unit in enumerate(units):
-        if not unit.label.strip():
-            errors[f"{prefix}.{index}.label"] = ["Must not be empty."]
-        elif unit.label in seen:
-            errors[f"{prefix}.{index}.label"] = [f"Label {unit.label!r} is used twice."]
-        seen.add(unit.label)
-        if not 0 <= unit.beds <= MAX_BEDS_PER_UNIT:
-            errors[f"{prefix}.{index}.beds"] = [f"Must be from 0 to {MAX_BEDS_PER_UNIT}."]
-        if unit.status not in ("free", "occupied", "closed"):
-            errors[f"{prefix}.{index}.status"] = ["Must be free, occupied or closed."]
+        label = unit.label.strip()
+        problem = label_problem(label)
+        if problem is None and label in seen:
+            problem = f"Label {label!r} is used twice."
+        if problem is not None:
+            errors[f"{prefix}.{index}.label"] = [problem]
+        seen.add(label)
+        errors.update(validate_unit_values(unit.status, unit.beds, prefix=f"{prefix}.{index}."))
     return errors
+
+
+def label_problem(label: str) -> str | None:
+    """Return what is wrong with a (stripped) unit label, or None."""
+    if not label:
+        return "Must not be empty."
+    if len(label) > MAX_LABEL:
+        return f"Must be at most {MAX_LABEL} characters."
+    return None
+
+
+def validate_unit_values(
+    status: str | None, beds: int | None, prefix: str = ""
+) -> dict[str, list[str]]:
+    """Return the errors of a status and a bed count a coordinator sets (None: not set)."""
+    errors: dict[str, list[str]] = {}
+    if status == "held":
+        errors[f"{prefix}status"] = [HELD_BY_HAND]
+    elif status is not None and status not in SETTABLE_STATUSES:
+        errors[f"{prefix}status"] = [f"Must be one of: {', '.join(SETTABLE_STATUSES)}."]
+    if beds is not None and (
+        not isinstance(beds, int) or isinstance(beds, bool) or not 0 <= beds <= MAX_BEDS_PER_UNIT
+    ):
+        errors[f"{prefix}beds"] = [f"Must be a whole number from 0 to {MAX_BEDS_PER_UNIT}."]
+    return errors
+
+
+def require_manager(actor: Principal, location_id: str) -> None:
+    """Raise Forbidden unless `actor` is an admin or a coordinator of this location.
+
+    403, not 404: every role may list locations, so saying that it exists leaks nothing.
+    """
+    if not actor.manages_location(location_id):
+        raise Forbidden("Only an admin or a coordinator of this location may change it.")
+
+
+def get_location_or_404(session: Session, location_id: str) -> Location:
+    """Return the location, or raise NotFound."""
+    location = session.get(Location, location_id)
+    if location is None:
+        raise NotFound("No location with this id.")
+    return location
 
 
 def create_location(
@@ -159,3 +246,89 @@ def add_unit(
             beds=unit.beds,
         )
     return unit
+
+
+def add_unit_to_location(
+    session: Session, location_id: str, data: UnitData, *, actor: Principal, now: datetime
+) -> Unit:
+    """Add a unit to an existing location (admin or its coordinator); audit it.
+
+    A label already used at the location is 422 naming `label`: it is the form field to fix.
+    """
+    location = get_location_or_404(session, location_id)
+    require_manager(actor, location_id)
+    label = data.label.strip()
+    errors = validate_unit_values(data.status, data.beds)
+    problem = label_problem(label)
+    if problem is None and session.scalar(
+        select(Unit.id).where(Unit.location_id == location_id, Unit.label == label)
+    ):
+        problem = f"This location has a unit labelled {label!r} already."
+    if problem is not None:
+        errors["label"] = [problem]
+    if errors:
+        raise ValidationFailed(errors)
+    try:
+        # Why a savepoint: a concurrent request may add the same label between the check above
+        # and this insert; the unique constraint then decides, and the caller gets the same 422
+        # instead of a 500, with the rest of the transaction intact.
+        with session.begin_nested():
+            unit = add_unit(session, location, UnitData(label, data.beds, data.status), now=now,
+                            actor=actor)
+    except IntegrityError:
+        raise ValidationFailed(
+            {"label": [f"This location has a unit labelled {label!r} already."]}
+        ) from None
+    # A new unit changes what the location has free: its availability was just looked at.
+    mark_availability_checked(session, location_id, now)
+    return unit
+
+
+def update_location(
+    session: Session, location_id: str, changes: dict[str, object], *, actor: Principal,
+    now: datetime,
+) -> Location:
+    """Change an existing location's editable fields (admin only); audit which changed."""
+    location = get_location_or_404(session, location_id)
+    if not actor.is_admin:
+        raise Forbidden("Only an admin may edit a location.")
+    errors = {
+        name: [f"Cannot be changed; editable: {', '.join(EDITABLE_FIELDS)}."]
+        for name in changes
+        if name not in EDITABLE_FIELDS
+    }
+    errors.update(validate_location_fields(session, changes))
+    if errors:
+        raise ValidationFailed(errors)
+    normalised = dict(changes)
+    for name in ("name", "address"):
+        if name in normalised:
+            normalised[name] = str(normalised[name]).strip()
+    if "features" in normalised:
+        normalised["features"] = sorted(set(normalised["features"]))  # type: ignore[arg-type]
+    changed = {
+        name: value for name, value in normalised.items() if getattr(location, name) != value
+    }
+    if not changed:
+        return location
+    # Before and after only for what is not secret; the address and the coordinates are
+    # named, never written to the log.
+    detail = {
+        name: {"from": getattr(location, name), "to": value}
+        for name, value in changed.items()
+        if name not in SECRET_FIELDS
+    }
+    for name, value in changed.items():
+        setattr(location, name, value)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="location.updated",
+        object_type="location",
+        object_id=location.id,
+        now=now,
+        fields=sorted(changed),
+        changes=detail,
+    )
+    return location

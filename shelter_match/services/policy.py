@@ -6,7 +6,7 @@ already made keep what they were given (a hold stores its own expires_at).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -16,12 +16,25 @@ from shelter_match.errors import ValidationFailed
 from shelter_match.models import PolicyRecord
 from shelter_match.services import audit
 from shelter_match.services.auth import Principal
+from solver.model import Weights
 from solver.vocabulary import LEVELS
 
 # Bounds that catch typos without getting in the way of a real policy choice.
 MAX_DISTANCE_KM = 400  # the Netherlands is about 300 km across
 MAX_HOLD_MINUTES = 24 * 60
 MAX_STALE_AFTER_HOURS = 30 * 24
+MAX_WEIGHT = 1_000_000  # a thousand km of detour: anything larger is a typo
+MAX_PLACE_RADIUS_KM = 50
+
+# The solver's ranking weights (metre-equivalents), tunable by an admin; the solver's own
+# defaults until she does.
+WEIGHT_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Weights))
+DEFAULT_WEIGHTS: dict[str, int] = {name: getattr(Weights(), name) for name in WEIGHT_NAMES}
+# A danger given as a place name stands for the place's centre; the real danger may be
+# anywhere within this radius of it, so proposals keep that much further away. Per kind of
+# gazetteer entry: a gemeente or a place (town, village).
+PLACE_KINDS = ("gemeente", "place")
+DEFAULT_PLACE_RADIUS_KM: dict[str, int] = {"gemeente": 5, "place": 5}
 
 
 @dataclass(frozen=True)
@@ -34,6 +47,10 @@ class Policy:
     rood_outside_origin_region: bool = True
     hold_minutes: int = 30
     stale_after_hours: int = 12
+    ranking_weights: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    danger_place_radius_km: dict[str, int] = field(
+        default_factory=lambda: dict(DEFAULT_PLACE_RADIUS_KM)
+    )
 
     def as_document(self) -> dict[str, Any]:
         return asdict(self)
@@ -71,6 +88,9 @@ def validate_document(document: dict[str, Any]) -> Policy:
         value = document.get(name)
         if not _is_int(value) or not 1 <= value <= upper:
             errors[name] = [f"Must be a whole number from 1 to {upper}."]
+    weights = _whole_numbers(document, "ranking_weights", DEFAULT_WEIGHTS, MAX_WEIGHT, errors)
+    radii = _whole_numbers(document, "danger_place_radius_km", DEFAULT_PLACE_RADIUS_KM,
+                           MAX_PLACE_RADIUS_KM, errors)
     if errors:
         raise ValidationFailed(errors)
     return Policy(
@@ -78,7 +98,27 @@ def validate_document(document: dict[str, Any]) -> Policy:
         rood_outside_origin_region=document["rood_outside_origin_region"],
         hold_minutes=document["hold_minutes"],
         stale_after_hours=document["stale_after_hours"],
+        ranking_weights=weights,
+        danger_place_radius_km=radii,
     )
+
+
+def _whole_numbers(document: dict[str, Any], name: str, defaults: dict[str, int], upper: int,
+                   errors: dict[str, list[str]]) -> dict[str, int]:
+    """Return an optional object of whole numbers (0..upper); missing members take defaults."""
+    given = document.get(name)
+    if given is None:
+        return dict(defaults)
+    if not isinstance(given, dict):
+        errors[name] = [f"Must be an object with: {', '.join(defaults)}."]
+        return dict(defaults)
+    for unknown in sorted(set(given) - set(defaults)):
+        errors[f"{name}.{unknown}"] = [f"Unknown; known: {', '.join(defaults)}."]
+    values = {**defaults, **given}
+    for key in defaults:
+        if not _is_int(values[key]) or not 0 <= values[key] <= upper:
+            errors[f"{name}.{key}"] = [f"Must be a whole number from 0 to {upper}."]
+    return {key: values[key] for key in defaults}
 
 
 def _is_int(value: object) -> bool:

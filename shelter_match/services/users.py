@@ -1,18 +1,25 @@
-"""Create users, issue and revoke their tokens."""
+"""Create users, issue and revoke their tokens, set and check their passwords."""
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import hmac
 import re
+import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from shelter_match.errors import Conflict, NotFound, ValidationFailed
 from shelter_match.models import ROLES, ApiToken, Location, Region, User
 from shelter_match.services import audit
-from shelter_match.services.auth import Principal, issue_token
+from shelter_match.services.auth import Principal, issue_token, principal_for
 
 USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 
@@ -113,3 +120,117 @@ def revoke_tokens(
         tokens=result.rowcount,
     )
     return result.rowcount
+
+
+# --- Passwords, for people who sign in to the web pages -------------------------------
+
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 256  # argon2 takes any length; a bound keeps one guess cheap to refuse
+# argon2id with the library's defaults (RFC 9106's second recommended option: 64 MiB, t=3).
+PASSWORD_HASHER = PasswordHasher()
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """The outcome of a sign-in attempt: the principal, or why it was refused."""
+
+    principal: Principal | None
+    user_id: str | None
+    reason: str | None  # unknown_user, wrong_password, no_password, disabled
+    session_stamp: str | None = None
+
+
+def session_stamp(password_hash: str) -> str:
+    """Return what a web session keeps of the password: a new password ends old sessions."""
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:32]
+
+
+def validate_password(name: str, password: str) -> list[str]:
+    """Return what is wrong with a new password (empty when it is acceptable)."""
+    problems = []
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems.append(f"Use at least {MIN_PASSWORD_LENGTH} characters.")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        problems.append(f"Use at most {MAX_PASSWORD_LENGTH} characters.")
+    if password.strip() != password or "\n" in password:
+        problems.append("Do not start or end with a space, and use one line.")
+    if password.casefold() == name.casefold():
+        problems.append("Do not use the user name as the password.")
+    return problems
+
+
+def set_password(
+    session: Session, name: str, password: str, now: datetime, actor: Principal | None = None
+) -> None:
+    """Set a user's password for the web pages; her open web sessions end."""
+    user = find_user(session, name)
+    problems = validate_password(name, password)
+    if problems:
+        raise ValidationFailed({"password": problems})
+    user.password_hash = PASSWORD_HASHER.hash(password)
+    session.flush()
+    audit.record(session, actor=actor, action="user.password_set", object_type="user",
+                 object_id=user.id, now=now)
+
+
+def sign_in(session: Session, name: str, password: str, now: datetime) -> SignIn:
+    """Check a name and password; audit a success. The caller audits a refusal."""
+    user = session.scalar(select(User).where(User.name == name)) if name else None
+    if user is None or user.password_hash is None or len(password) > MAX_PASSWORD_LENGTH:
+        # Spend the same time as a real check, so the answer does not tell names apart.
+        _verify(_unknown_user_hash(), password[:MAX_PASSWORD_LENGTH])
+        reason = "unknown_user" if user is None else (
+            "no_password" if user.password_hash is None else "wrong_password")
+        return SignIn(None, user.id if user else None, reason)
+    if not _verify(user.password_hash, password):
+        return SignIn(None, user.id, "wrong_password")
+    if user.disabled_at is not None:
+        return SignIn(None, user.id, "disabled")
+    if PASSWORD_HASHER.check_needs_rehash(user.password_hash):
+        user.password_hash = PASSWORD_HASHER.hash(password)
+        session.flush()
+    audit.record(session, actor=principal_for(session, user), action="auth.signed_in",
+                 object_type="user", object_id=user.id, now=now)
+    return SignIn(principal_for(session, user), user.id, None,
+                  session_stamp(user.password_hash))
+
+
+def record_sign_in_failure(
+    session: Session, *, user_id: str | None, reason: str, now: datetime
+) -> None:
+    """Audit a refused sign-in; neither the password nor an unknown name is kept."""
+    # An unknown "name" may be a password typed into the wrong field: it is not logged.
+    audit.record(session, actor=None, action="auth.sign_in_failed", object_type="user",
+                 object_id=user_id, now=now, reason=reason)
+
+
+def record_sign_out(session: Session, principal: Principal, now: datetime) -> None:
+    """Audit that she signed out of the web pages."""
+    audit.record(session, actor=principal, action="auth.signed_out", object_type="user",
+                 object_id=principal.user_id, now=now)
+
+
+def session_principal(session: Session, user_id: str, stamp: str) -> Principal | None:
+    """Return the principal of a web session, or None once it no longer holds.
+
+    A session ends when the user is disabled, loses her password or gets a new one.
+    """
+    user = session.get(User, user_id)
+    if user is None or user.disabled_at is not None or user.password_hash is None:
+        return None
+    if not hmac.compare_digest(session_stamp(user.password_hash), stamp or ""):
+        return None
+    return principal_for(session, user)
+
+
+@functools.cache
+def _unknown_user_hash() -> str:
+    """Return a hash no password matches, made once (on first use, not at import)."""
+    return PASSWORD_HASHER.hash(secrets.token_urlsafe(32))
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return PASSWORD_HASHER.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False

@@ -1,0 +1,150 @@
+"""Placement requests and their proposals: the crisis worker's first two steps."""
+
+from flask import url_for
+from flask.views import MethodView
+
+from api.auth import current_principal, now
+from api.database import db_session
+from api.idempotency import idempotent
+from api.schemas.placements import (
+    PlacementRequestCreateSchema,
+    PlacementRequestQueryArgsSchema,
+    PlacementRequestSchema,
+    ProposalArgsSchema,
+    ProposalSchema,
+)
+from api.smorest import Blueprint
+from shelter_match.services import holds, proposals, requests
+from shelter_match.services.requests import ROUNDING_KM, PointData, RequestData, RequestView
+
+blp = Blueprint("placement_requests", __name__, url_prefix="/api/v1/placement-requests",
+                description="Placement requests (pseudonymous) and their proposals.")
+
+ROLES = ("crisis_worker", "admin")
+
+
+def request_body(view: RequestView, policy=None) -> dict:
+    """Return the JSON of a request view; the danger only for its crisis worker."""
+    request = view.request
+    body = {
+        "id": request.id,
+        "status": view.status,
+        "created_at": request.created_at,
+        "closed_at": request.closed_at,
+        "case_reference": request.case_reference,
+        "origin_region_code": request.origin_region_code,
+        "risk_level": request.risk_level,
+        "household": {"adults": request.adults, "children": request.children},
+        "household_size": request.household_size,
+        "needs": request.needs,
+        "excluded_region_codes": request.excluded_region_codes,
+        "excluded_location_ids": request.excluded_location_ids,
+        "active_hold": None,
+        "placement_id": view.placement_id,
+    }
+    if view.active_hold is not None:
+        hold = view.active_hold
+        body["active_hold"] = {"id": hold.id, "unit_id": hold.unit_id,
+                               "location_id": hold.location_id, "expires_at": hold.expires_at}
+    if view.show_points:
+        body["danger"] = None
+        body["current"] = None
+        if request.danger_lat is not None:
+            body["danger"] = {
+                "place": request.danger_place, "lat": request.danger_lat,
+                "lon": request.danger_lon,
+                "uncertainty_km": proposals.danger_uncertainty_km(
+                    request, policy or proposals.get_policy(db_session())),
+            }
+        if request.current_lat is not None:
+            body["current"] = {"place": None, "lat": request.current_lat,
+                               "lon": request.current_lon, "uncertainty_km": ROUNDING_KM}
+    return body
+
+
+@blp.route("")
+class PlacementRequests(MethodView):
+    @blp.requires(*ROLES)
+    @blp.arguments(PlacementRequestQueryArgsSchema, location="query")
+    @blp.response(200, PlacementRequestSchema(many=True))
+    def get(self, args):
+        """List my placement requests (admin: all), newest first."""
+        session = db_session()
+        views = requests.list_requests(session, actor=current_principal(), now=now(),
+                                       status=args.get("status"))
+        policy = proposals.get_policy(session)
+        return [request_body(view, policy) for view in views]
+
+    @blp.requires(*ROLES)
+    @idempotent()
+    @blp.arguments(PlacementRequestCreateSchema)
+    @blp.response(201, PlacementRequestSchema)
+    def post(self, data):
+        """Create a placement request; a place name is resolved offline (422 with suggestions)."""
+        session = db_session()
+        principal = current_principal()
+        created = requests.create_request(
+            session,
+            RequestData(
+                case_reference=data["case_reference"],
+                origin_region_code=data["origin_region_code"],
+                risk_level=data["risk_level"],
+                danger=PointData(**data["danger"]),
+                current=PointData(**data["current"]) if data["current"] is not None else None,
+                adults=data["household"]["adults"],
+                children=data["household"]["children"],
+                needs=data["needs"],
+                excluded_region_codes=data["excluded_region_codes"],
+                excluded_location_ids=data["excluded_location_ids"],
+            ),
+            actor=principal,
+            now=now(),
+        )
+        view = requests.view_request(session, created.id, actor=principal, now=now())
+        location = url_for("placement_requests.PlacementRequestById", request_id=created.id)
+        return request_body(view), 201, {"Location": location}
+
+
+@blp.route("/<request_id>")
+class PlacementRequestById(MethodView):
+    @blp.requires(*ROLES)
+    @blp.response(200, PlacementRequestSchema)
+    def get(self, request_id):
+        """Show a placement request with its status now (held, open, placed, cancelled)."""
+        return request_body(requests.view_request(db_session(), request_id,
+                                                  actor=current_principal(), now=now()))
+
+
+@blp.route("/<request_id>/cancel")
+class PlacementRequestCancel(MethodView):
+    @blp.requires(*ROLES)
+    @blp.response(200, PlacementRequestSchema)
+    @blp.alt_response(409, response="CONFLICT", description="The request is placed or "
+                      "cancelled already.")
+    def post(self, request_id):
+        """Cancel an open request; its active hold is released (409 once placed)."""
+        session = db_session()
+        principal = current_principal()
+        holds.cancel_request(session, request_id, actor=principal, now=now())
+        return request_body(requests.view_request(session, request_id, actor=principal,
+                                                  now=now()))
+
+
+@blp.route("/<request_id>/proposals")
+class PlacementRequestProposals(MethodView):
+    @blp.requires(*ROLES)
+    @blp.arguments(ProposalArgsSchema)
+    @blp.response(200, ProposalSchema)
+    @blp.alt_response(409, response="CONFLICT", description="The request is placed or "
+                      "cancelled.")
+    def post(self, args, request_id):
+        """Rank the units free now that are safe for this request; nothing is held.
+
+        Allowed while the request is open or held (to see alternatives while phoning);
+        409 once it is placed or cancelled. No fitting unit is 200 with `options: []`
+        and the `excluded` summary saying why.
+        """
+        proposal = proposals.propose_for_request(
+            db_session(), request_id, actor=current_principal(), now=now(), limit=args["limit"]
+        )
+        return proposal

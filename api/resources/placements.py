@@ -1,0 +1,73 @@
+"""Placements: households in units, until discharge."""
+
+from flask.views import MethodView
+
+from api.auth import current_principal, now
+from api.database import db_session
+from api.schemas.placements import DischargeSchema, PlacementQueryArgsSchema, PlacementSchema
+from api.smorest import Blueprint
+from shelter_match.services import placements
+from shelter_match.services.placements import PlacementView
+
+blp = Blueprint("placements", __name__, url_prefix="/api/v1/placements",
+                description="Placements: who is where, for coordinators and admins.")
+
+ROLES = ("coordinator", "admin")
+
+
+def placement_body(view: PlacementView) -> dict:
+    """Return the JSON of a placement; the address only when the view allows it."""
+    placement = view.placement
+    body = {
+        "id": placement.id,
+        "request_id": placement.request_id,
+        "hold_id": placement.hold_id,
+        "location_id": placement.location_id,
+        "location_name": view.location.name,
+        "unit_id": placement.unit_id,
+        "unit_label": view.unit.label,
+        "origin_region_code": placement.origin_region_code,
+        "destination_region_code": placement.destination_region_code,
+        "household_size": placement.household_size,
+        "started_at": placement.started_at,
+        "ended_at": placement.ended_at,
+    }
+    if view.show_address:
+        body["address"] = view.location.address
+    return body
+
+
+@blp.route("")
+class Placements(MethodView):
+    @blp.requires(*ROLES)
+    @blp.arguments(PlacementQueryArgsSchema, location="query")
+    @blp.response(200, PlacementSchema(many=True))
+    def get(self, args):
+        """List placements at my locations (admin: all), newest first."""
+        views = placements.list_placements(db_session(), actor=current_principal(),
+                                           location_id=args.get("location_id"),
+                                           open_only=args["open"])
+        return [placement_body(view) for view in views]
+
+
+@blp.route("/<placement_id>")
+class PlacementById(MethodView):
+    @blp.requires(*ROLES)
+    @blp.response(200, PlacementSchema)
+    def get(self, placement_id):
+        """Show a placement at one of my locations."""
+        return placement_body(placements.get_placement(db_session(), placement_id,
+                                                       actor=current_principal()))
+
+
+@blp.route("/<placement_id>/discharge")
+class PlacementDischarge(MethodView):
+    @blp.requires(*ROLES)
+    @blp.arguments(DischargeSchema)
+    @blp.response(200, PlacementSchema)
+    @blp.alt_response(409, response="CONFLICT", description="Discharged already.")
+    def post(self, args, placement_id):
+        """End a placement (she left); the unit becomes free."""
+        view = placements.discharge(db_session(), placement_id, actor=current_principal(),
+                                    now=now(), ended_at=args["ended_at"])
+        return placement_body(view)

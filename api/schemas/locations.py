@@ -1,0 +1,245 @@
+"""Schemas of locations, their units, availability confirmations and unit history.
+
+`address`, `lat` and `lon` are in the schema but in a response only for an admin and the
+location's own coordinators: the service leaves the keys out for everyone else.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import marshmallow as ma
+
+from shelter_match.services.locations import (
+    HELD_BY_HAND,
+    MAX_ADDRESS,
+    MAX_BEDS_PER_UNIT,
+    MAX_LABEL,
+    MAX_NAME,
+    NL_LAT,
+    NL_LON,
+    SETTABLE_STATUSES,
+)
+from solver.vocabulary import FEATURES, LEVELS, UNIT_STATUSES
+
+Range = ma.validate.Range
+Length = ma.validate.Length
+OneOf = ma.validate.OneOf
+ONLY_FOR_ENTITLED = ("Only for an admin and the location's own coordinators; "
+                     "absent for everyone else.")
+
+
+def rfc3339(moment: datetime) -> str:
+    """Write a time as RFC 3339 in UTC with a Z (`2026-11-22T03:14:00Z`)."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+class UTCDateTime(ma.fields.DateTime):
+    """An RFC 3339 time; written in UTC with Z, read only with an explicit offset."""
+
+    default_error_messages = {
+        "invalid": "Not a valid time; use RFC 3339 with a zone, e.g. 2026-11-22T03:14:00Z.",
+    }
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else rfc3339(value)
+
+    def _deserialize(self, value, attr, data, **kwargs) -> datetime:
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        if moment.tzinfo is None:
+            raise self.make_error("invalid")
+        return moment.astimezone(UTC)
+
+
+class SettableStatus(OneOf):
+    """The statuses a person may set; `held` gets its own explanation."""
+
+    def __call__(self, value):
+        if value == "held":
+            raise ma.ValidationError(HELD_BY_HAND)
+        return super().__call__(value)
+
+
+def _beds(required: bool = False) -> ma.fields.Integer:
+    return ma.fields.Integer(
+        required=required, strict=True, validate=Range(0, MAX_BEDS_PER_UNIT),
+        metadata={"description": "Beds in the unit; one household at a time.", "example": 3},
+    )
+
+
+def _status(description: str) -> ma.fields.String:
+    return ma.fields.String(
+        validate=SettableStatus(
+            SETTABLE_STATUSES, error=f"Must be one of: {', '.join(SETTABLE_STATUSES)}."
+        ),
+        metadata={"description": description},
+    )
+
+
+# --- responses -------------------------------------------------------------------------
+
+
+class UnitSchema(ma.Schema):
+    """A unit with its effective status (a hold past its expiry reads as free)."""
+
+    id = ma.fields.String(required=True)
+    location_id = ma.fields.String(required=True)
+    label = ma.fields.String(required=True, metadata={"example": "Gezinsunit 2"})
+    beds = ma.fields.Integer(required=True, metadata={"example": 3})
+    status = ma.fields.String(required=True, validate=OneOf(UNIT_STATUSES))
+    held_until = UTCDateTime(
+        allow_none=True, metadata={"description": "When the hold ends; null unless held."}
+    )
+    version = ma.fields.Integer(
+        required=True,
+        metadata={"description": 'Grows with every change; send it back as If-Match: "N".'},
+    )
+    updated_at = UTCDateTime(required=True)
+
+
+class LocationSummarySchema(ma.Schema):
+    """A location with what it has free now and how fresh that is."""
+
+    id = ma.fields.String(required=True)
+    name = ma.fields.String(required=True, metadata={"example": "Veilig Huis Utrecht 3"})
+    region_code = ma.fields.String(required=True, metadata={"example": "GM0344"})
+    safety_level = ma.fields.String(required=True, validate=OneOf(LEVELS))
+    features = ma.fields.List(ma.fields.String(validate=OneOf(FEATURES)), required=True)
+    accepts_night_intake = ma.fields.Boolean(required=True)
+    units_total = ma.fields.Integer(required=True)
+    units_free = ma.fields.Integer(required=True, metadata={"description": "Units free now."})
+    beds_free = ma.fields.Integer(
+        required=True, metadata={"description": "Sum of the beds of the units free now."}
+    )
+    availability_updated_at = UTCDateTime(
+        required=True,
+        metadata={"description": "Last change by hand or confirmation by a coordinator."},
+    )
+    stale = ma.fields.Boolean(
+        required=True,
+        metadata={"description": "availability_updated_at is older than "
+                                 "policy.stale_after_hours."},
+    )
+    address = ma.fields.String(metadata={"description": ONLY_FOR_ENTITLED})
+    lat = ma.fields.Float(metadata={"description": ONLY_FOR_ENTITLED})
+    lon = ma.fields.Float(metadata={"description": ONLY_FOR_ENTITLED})
+
+
+class LocationSchema(LocationSummarySchema):
+    """A location with its units."""
+
+    units = ma.fields.List(ma.fields.Nested(UnitSchema), required=True)
+
+
+class AvailabilityConfirmationSchema(ma.Schema):
+    """A coordinator's "checked, still correct"."""
+
+    location_id = ma.fields.String(required=True)
+    confirmed_at = UTCDateTime(required=True)
+    availability_updated_at = UTCDateTime(required=True)
+    stale = ma.fields.Boolean(required=True)
+
+
+class UnitChangeSchema(ma.Schema):
+    """One change of a unit: who (null: the system), when, why, from what to what."""
+
+    id = ma.fields.Integer(required=True)
+    unit_id = ma.fields.String(required=True)
+    changed_at = UTCDateTime(required=True)
+    changed_by = ma.fields.String(allow_none=True, metadata={"description": "User name."})
+    cause = ma.fields.String(
+        required=True,
+        metadata={"description": "created, manual, hold, release, expire, confirm, "
+                                 "discharge or cancel."},
+    )
+    from_status = ma.fields.String(allow_none=True)
+    to_status = ma.fields.String(required=True)
+    from_beds = ma.fields.Integer(allow_none=True)
+    to_beds = ma.fields.Integer(required=True)
+
+
+# --- requests --------------------------------------------------------------------------
+
+
+class LocationQueryArgsSchema(ma.Schema):
+    region_code = ma.fields.String(
+        metadata={"description": "Only the locations of this region.", "example": "GM0344"}
+    )
+
+
+class NewUnitSchema(ma.Schema):
+    """A unit to add; a label is unique within its location."""
+
+    label = ma.fields.String(required=True, validate=Length(1, MAX_LABEL))
+    beds = _beds(required=True)
+    status = _status("free (default), occupied or closed.")
+
+
+class NewLocationSchema(ma.Schema):
+    """A new location with its units (admin)."""
+
+    name = ma.fields.String(required=True, validate=Length(1, MAX_NAME))
+    region_code = ma.fields.String(required=True, metadata={"example": "GM0344"})
+    safety_level = ma.fields.String(required=True, validate=OneOf(LEVELS))
+    lat = ma.fields.Float(required=True, validate=Range(*NL_LAT))
+    lon = ma.fields.Float(required=True, validate=Range(*NL_LON))
+    address = ma.fields.String(required=True, validate=Length(1, MAX_ADDRESS))
+    features = ma.fields.List(ma.fields.String(validate=OneOf(FEATURES)), load_default=list)
+    accepts_night_intake = ma.fields.Boolean(load_default=True, truthy={True}, falsy={False})
+    units = ma.fields.List(ma.fields.Nested(NewUnitSchema), load_default=list)
+
+
+class LocationPatchSchema(ma.Schema):
+    """The fields to change (admin); the rest stay as they are."""
+
+    name = ma.fields.String(validate=Length(1, MAX_NAME))
+    safety_level = ma.fields.String(validate=OneOf(LEVELS))
+    features = ma.fields.List(ma.fields.String(validate=OneOf(FEATURES)))
+    accepts_night_intake = ma.fields.Boolean(truthy={True}, falsy={False})
+    address = ma.fields.String(validate=Length(1, MAX_ADDRESS))
+    lat = ma.fields.Float(validate=Range(*NL_LAT))
+    lon = ma.fields.Float(validate=Range(*NL_LON))
+
+
+class UnitPatchSchema(ma.Schema):
+    """The unit's new status and/or beds."""
+
+    status = _status("free, occupied or closed; held comes only from a hold.")
+    beds = _beds()
+
+
+class UnitChangeQueryArgsSchema(ma.Schema):
+    since = UTCDateTime(
+        metadata={"description": "Only changes at or after this time (RFC 3339).",
+                  "example": "2026-11-01T00:00:00Z"}
+    )
+    unit_id = ma.fields.String(metadata={"description": "Only the changes of this unit."})
+    limit = ma.fields.Integer(
+        load_default=1000, validate=Range(1, 5000),
+        metadata={"description": "At most this many changes, oldest first; to read on, ask "
+                                 "again with since = the last changed_at and skip the ids "
+                                 "you have."},
+    )
+
+
+# --- the fast path of the national list ------------------------------------------------
+
+_SUMMARY_TIMES = ("availability_updated_at",)
+
+
+def dump_location_summaries(summaries: list[dict[str, Any]]) -> str:
+    """Return the JSON of `LocationSummarySchema(many=True).dump(summaries)`, faster.
+
+    The list is the hottest answer of the service (every crisis worker, every minute);
+    marshmallow spends most of its time per field per row, so this writes the service's
+    dicts directly. A test keeps the two identical.
+    """
+    rows = []
+    for summary in summaries:
+        row = dict(summary)
+        for name in _SUMMARY_TIMES:
+            row[name] = rfc3339(row[name])
+        rows.append(row)
+    return json.dumps(rows, separators=(",", ":"), ensure_ascii=False)

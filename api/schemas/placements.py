@@ -1,0 +1,245 @@
+"""Schemas of the crisis worker's path: requests, proposals, holds, placements."""
+
+from datetime import UTC
+
+import marshmallow as ma
+
+from shelter_match.services.requests import (
+    MAX_ADULTS,
+    MAX_CASE_REFERENCE,
+    MAX_CHILDREN,
+    MAX_EXCLUSIONS,
+    MAX_PLACE_NAME,
+    STATUSES,
+)
+from solver.vocabulary import EXCLUSION_REASONS, FEATURES, LEVELS
+
+Range = ma.validate.Range
+OneOf = ma.validate.OneOf
+HOLD_STATUSES = ("active", "expired", "released", "confirmed", "cancelled")
+MAX_PROPOSALS = 50
+MAX_BATCH = 200
+
+
+class UTCDateTime(ma.fields.DateTime):
+    """A time written as RFC 3339 in UTC with a Z (2026-11-22T03:14:00Z)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class PointInSchema(ma.Schema):
+    """Where: a Dutch place name, or coordinates in the Netherlands; exactly one of them."""
+
+    place = ma.fields.String(validate=ma.validate.Length(1, MAX_PLACE_NAME),
+                             metadata={"example": "Schiedam",
+                                       "description": "A gemeente or town; case and accents "
+                                                      "are forgiven."})
+    lat = ma.fields.Float(allow_nan=False, metadata={"example": 51.92})
+    lon = ma.fields.Float(allow_nan=False, metadata={"example": 4.40})
+
+
+class HouseholdSchema(ma.Schema):
+    adults = ma.fields.Integer(required=True, strict=True, validate=Range(1, MAX_ADULTS))
+    children = ma.fields.Integer(strict=True, load_default=0, validate=Range(0, MAX_CHILDREN))
+
+
+class PlacementRequestCreateSchema(ma.Schema):
+    """A new placement request. No names, BSNs or notes: a pseudonymous case reference."""
+
+    case_reference = ma.fields.String(
+        required=True, validate=ma.validate.Length(1, MAX_CASE_REFERENCE),
+        metadata={"example": "VT-2026-0042",
+                  "description": "Pseudonymous: letters, digits, '.', '_', '/', '-', with at "
+                                 "least one digit; a name or a BSN is refused."})
+    origin_region_code = ma.fields.String(required=True, metadata={"example": "GM0599"})
+    risk_level = ma.fields.String(required=True, validate=OneOf(LEVELS))
+    danger = ma.fields.Nested(PointInSchema, required=True,
+                              metadata={"description": "Where the danger is. Stored rounded "
+                                        "to about 1 km; shown only to its crisis worker."})
+    current = ma.fields.Nested(PointInSchema, load_default=None,
+                               metadata={"description": "Where she is now (for travel_km)."})
+    household = ma.fields.Nested(HouseholdSchema, required=True)
+    needs = ma.fields.List(ma.fields.String(validate=OneOf(FEATURES)), load_default=list,
+                           validate=ma.validate.Length(max=len(FEATURES)))
+    excluded_region_codes = ma.fields.List(ma.fields.String(), load_default=list,
+                                           validate=ma.validate.Length(max=MAX_EXCLUSIONS))
+    excluded_location_ids = ma.fields.List(ma.fields.String(), load_default=list,
+                                           validate=ma.validate.Length(max=MAX_EXCLUSIONS))
+
+
+class PointOutSchema(ma.Schema):
+    place = ma.fields.String(allow_none=True, metadata={
+        "description": "The gazetteer name the point was given as, if any."})
+    lat = ma.fields.Float(metadata={"description": "Rounded to about 1 km."})
+    lon = ma.fields.Float(metadata={"description": "Rounded to about 1 km."})
+    uncertainty_km = ma.fields.Float(metadata={
+        "description": "How far the real danger may lie from this point (rounding, and the "
+                       "radius of a named place); proposals subtract it from every distance."})
+
+
+class ActiveHoldSchema(ma.Schema):
+    id = ma.fields.String()
+    unit_id = ma.fields.String()
+    location_id = ma.fields.String()
+    expires_at = UTCDateTime()
+
+
+class PlacementRequestSchema(ma.Schema):
+    """A placement request. `held` is not stored: an open request with an active hold."""
+
+    id = ma.fields.String()
+    status = ma.fields.String(metadata={"enum": list(STATUSES)})
+    created_at = UTCDateTime()
+    closed_at = UTCDateTime(allow_none=True)
+    case_reference = ma.fields.String(allow_none=True,
+                                      metadata={"description": "Erased by retention."})
+    origin_region_code = ma.fields.String()
+    risk_level = ma.fields.String(metadata={"enum": list(LEVELS)})
+    household = ma.fields.Nested(HouseholdSchema)
+    household_size = ma.fields.Integer()
+    needs = ma.fields.List(ma.fields.String())
+    excluded_region_codes = ma.fields.List(ma.fields.String())
+    excluded_location_ids = ma.fields.List(ma.fields.String())
+    danger = ma.fields.Nested(PointOutSchema, allow_none=True, metadata={
+        "description": "Only for the crisis worker who made the request (absent for others)."})
+    current = ma.fields.Nested(PointOutSchema, allow_none=True, metadata={
+        "description": "Only for the crisis worker who made the request (absent for others)."})
+    active_hold = ma.fields.Nested(ActiveHoldSchema, allow_none=True)
+    placement_id = ma.fields.String(allow_none=True)
+
+
+class PlacementRequestQueryArgsSchema(ma.Schema):
+    status = ma.fields.String(validate=OneOf(STATUSES),
+                              metadata={"description": "Status now (held: an active hold)."})
+
+
+class ProposalArgsSchema(ma.Schema):
+    limit = ma.fields.Integer(strict=True, load_default=10, validate=Range(1, MAX_PROPOSALS))
+
+
+class OptionSchema(ma.Schema):
+    rank = ma.fields.Integer(metadata={"description": "1 is the best."})
+    location_id = ma.fields.String()
+    location_name = ma.fields.String()
+    region_code = ma.fields.String()
+    unit_id = ma.fields.String()
+    beds = ma.fields.Integer()
+    safety_level = ma.fields.String(metadata={"enum": list(LEVELS)})
+    distance_from_danger_km = ma.fields.Integer(metadata={
+        "description": "Whole km, never more than the true geodesic distance, less the "
+                       "danger's uncertainty (safe side)."})
+    travel_km = ma.fields.Integer(allow_none=True, metadata={
+        "description": "Whole km from where she is now (or from the danger when unknown)."})
+    in_origin_region = ma.fields.Boolean()
+    score = ma.fields.Float(metadata={
+        "description": "The ranking cost in kilometre-equivalents (travel plus the weighted "
+                       "penalties of policy.ranking_weights); lower is better, options are "
+                       "sorted by it."})
+    reasons = ma.fields.List(ma.fields.String(), metadata={
+        "description": "Why this option is safe and how it ranks, in plain words."})
+
+
+class ExclusionSchema(ma.Schema):
+    reason = ma.fields.String(metadata={"enum": list(EXCLUSION_REASONS)})
+    locations = ma.fields.Integer(metadata={"description": "How many locations, each counted "
+                                            "once under the first rule that excludes it."})
+
+
+class ProposalSchema(ma.Schema):
+    """Ranked options for a request; nothing is held. Never addresses or coordinates."""
+
+    request_id = ma.fields.String()
+    generated_at = UTCDateTime()
+    options = ma.fields.List(ma.fields.Nested(OptionSchema))
+    excluded = ma.fields.List(ma.fields.Nested(ExclusionSchema))
+
+
+class HoldCreateSchema(ma.Schema):
+    unit_id = ma.fields.String(required=True, validate=ma.validate.Length(1, 36),
+                               metadata={"description": "A unit_id from the proposals."})
+
+
+class HoldSchema(ma.Schema):
+    """A hold. `expired` is not stored: an active hold past its expires_at."""
+
+    id = ma.fields.String()
+    request_id = ma.fields.String()
+    unit_id = ma.fields.String()
+    unit_label = ma.fields.String()
+    location_id = ma.fields.String()
+    location_name = ma.fields.String()
+    status = ma.fields.String(metadata={"enum": list(HOLD_STATUSES)})
+    created_at = UTCDateTime()
+    expires_at = UTCDateTime()
+    ended_at = UTCDateTime(allow_none=True)
+    risk_level = ma.fields.String(metadata={"enum": list(LEVELS)})
+    origin_region_code = ma.fields.String()
+    household = ma.fields.Nested(HouseholdSchema, metadata={
+        "description": "Who is on the way: only the household's size, never a name."})
+
+
+class HoldQueryArgsSchema(ma.Schema):
+    location_id = ma.fields.String()
+    status = ma.fields.String(load_default="active", validate=OneOf(HOLD_STATUSES),
+                              metadata={"description": "Status now; default active."})
+
+
+class PlacementSchema(ma.Schema):
+    """A household placed in a unit. The address only for those entitled to it."""
+
+    id = ma.fields.String()
+    request_id = ma.fields.String()
+    hold_id = ma.fields.String(allow_none=True)
+    location_id = ma.fields.String()
+    location_name = ma.fields.String()
+    unit_id = ma.fields.String()
+    unit_label = ma.fields.String()
+    origin_region_code = ma.fields.String()
+    destination_region_code = ma.fields.String()
+    household_size = ma.fields.Integer()
+    started_at = UTCDateTime()
+    ended_at = UTCDateTime(allow_none=True)
+    address = ma.fields.String(metadata={
+        "description": "Shown to whoever confirms (audited as address.disclosed) and to the "
+                       "location's coordinators and admins."})
+
+
+class PlacementQueryArgsSchema(ma.Schema):
+    location_id = ma.fields.String()
+    open = ma.fields.Boolean(load_default=False,
+                             metadata={"description": "Only placements not yet discharged."})
+
+
+class DischargeSchema(ma.Schema):
+    ended_at = ma.fields.AwareDateTime(load_default=None, metadata={
+        "description": "When she left (default: now); not before started_at, not in the "
+                       "future."})
+
+
+class BatchProposalArgsSchema(ma.Schema):
+    request_ids = ma.fields.List(ma.fields.String(), required=True,
+                                 validate=ma.validate.Length(1, MAX_BATCH))
+
+
+class AssignmentSchema(ma.Schema):
+    request_id = ma.fields.String()
+    unit_id = ma.fields.String(allow_none=True)
+    location_id = ma.fields.String(allow_none=True)
+    location_name = ma.fields.String(allow_none=True)
+    region_code = ma.fields.String(allow_none=True)
+    distance_from_danger_km = ma.fields.Integer(allow_none=True)
+    travel_km = ma.fields.Integer(allow_none=True)
+    reason = ma.fields.String(allow_none=True, metadata={
+        "description": "Why this request got no unit (unit_id null)."})
+
+
+class BatchProposalSchema(ma.Schema):
+    """A joint assignment: no unit twice, as many placed as possible, least total cost."""
+
+    generated_at = UTCDateTime()
+    assignments = ma.fields.List(ma.fields.Nested(AssignmentSchema))
+    placed = ma.fields.Integer()
+    total_score = ma.fields.Float(metadata={"description": "Sum of the placed options' scores."})

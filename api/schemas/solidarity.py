@@ -1,0 +1,84 @@
+"""Schemas of the solidarity balances: aggregates per region, never a case."""
+
+import re
+from datetime import UTC, date
+
+import marshmallow as ma
+
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class IsoDate(ma.fields.Date):
+    """A calendar date written exactly as YYYY-MM-DD."""
+
+    default_error_messages = {"invalid": "Not a valid date; use YYYY-MM-DD."}
+
+    def _deserialize(self, value, attr, data, **kwargs) -> date:
+        if not isinstance(value, str) or not ISO_DATE.match(value):
+            raise self.make_error("invalid")
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise self.make_error("invalid") from None
+
+
+class SolidarityQueryArgsSchema(ma.Schema):
+    """The period: both dates included, in Europe/Amsterdam."""
+
+    start = IsoDate(required=True, data_key="from",
+                    metadata={"description": "First date of the period (YYYY-MM-DD).",
+                              "example": "2026-01-01"})
+    end = IsoDate(required=True, data_key="to",
+                  metadata={"description": "Last date of the period, included (YYYY-MM-DD).",
+                            "example": "2026-12-31"})
+
+
+def _count(description: str) -> ma.fields.Integer:
+    return ma.fields.Integer(required=True, metadata={"description": description})
+
+
+class SolidarityFiguresSchema(ma.Schema):
+    """Placements and bed-nights; `net_bed_nights = bed_nights_in − bed_nights_out`."""
+
+    placements_out = _count("Placements that started in the period from this region into another.")
+    placements_in = _count("Placements that started in the period from another region into this.")
+    placements_own = _count("Placements that started in the period within this region.")
+    bed_nights_out = _count("Bed-nights in the period of this region's people elsewhere.")
+    bed_nights_in = _count("Bed-nights in the period of other regions' people here.")
+    net_bed_nights = _count("bed_nights_in − bed_nights_out: positive for a net host.")
+    bed_nights_own = _count("Bed-nights in the period of placements within this region "
+                            "(not part of the net).")
+
+
+class _RegionKeySchema(ma.Schema):
+    region_code = ma.fields.String(required=True, metadata={"example": "GM0344"})
+    name = ma.fields.String(required=True, metadata={"example": "Utrecht"})
+
+
+class SolidarityRegionSchema(SolidarityFiguresSchema, _RegionKeySchema):
+    """One region's balance for the period."""
+
+
+class SolidaritySchema(ma.Schema):
+    """Every region's balance for a period, and the sums over all regions."""
+
+    start = ma.fields.Date(data_key="from", attribute="period.start", required=True)
+    end = ma.fields.Date(data_key="to", attribute="period.end", required=True)
+    as_of = ma.fields.Function(
+        lambda balance: balance.as_of.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        metadata={"type": "string", "format": "date-time",
+                  "description": "The moment up to which open placements were counted."},
+    )
+    regions = ma.fields.List(ma.fields.Nested(SolidarityRegionSchema), required=True)
+    totals = ma.fields.Nested(SolidarityFiguresSchema, required=True, metadata={
+        "description": "The same figures summed over all regions: placements_out equals "
+                       "placements_in and net_bed_nights is 0."})
+
+
+class SolidarityFlowSchema(ma.Schema):
+    """Placements and bed-nights from one origin region into one destination region."""
+
+    origin_region_code = ma.fields.String(required=True, metadata={"example": "GM0599"})
+    destination_region_code = ma.fields.String(required=True, metadata={"example": "GM0344"})
+    placements = _count("Placements that started in the period.")
+    bed_nights = _count("Bed-nights in the period.")

@@ -1,0 +1,490 @@
+"""Live availability: what each location has free now, and the hand changes to its units.
+
+Everything here reads units through their effective status (unit_state): a hold past its
+`held_until` frees its unit in every answer and every count, whether or not a sweeper ran.
+What a caller sees of a location depends on who she is: the address and coordinates go
+only to an admin and the location's own coordinators, and each such disclosure is audited.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import String, and_, cast, exists, func, not_, select, update
+from sqlalchemy.orm import Session
+
+from shelter_match.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
+from shelter_match.models import (
+    Hold,
+    Location,
+    Placement,
+    PlacementRequest,
+    Region,
+    Unit,
+    UnitChange,
+    User,
+)
+from shelter_match.services import audit
+from shelter_match.services.auth import Principal
+from shelter_match.services.locations import (
+    get_location_or_404,
+    require_manager,
+    validate_unit_values,
+)
+from shelter_match.services.policy import get_policy
+from shelter_match.services.unit_state import (
+    effective_status,
+    is_free_sql,
+    mark_availability_checked,
+    record_change,
+)
+
+# A PATCH without If-Match applies to whatever version is current; when another change
+# lands between our read and our conditional UPDATE we look again, this many times.
+MAX_ATTEMPTS = 5
+MAX_HISTORY_ROWS = 5000
+
+_LOCATION_COLUMNS = (
+    Location.id,
+    Location.name,
+    Location.region_code,
+    Location.safety_level,
+    cast(Location.features, String),
+    Location.accepts_night_intake,
+    Location.availability_updated_at,
+    Location.address,
+    Location.lat,
+    Location.lon,
+)
+_UNIT_COLUMNS = (
+    Unit.id,
+    Unit.location_id,
+    Unit.label,
+    Unit.beds,
+    Unit.status,
+    Unit.held_until,
+    Unit.version,
+    Unit.updated_at,
+)
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+def list_locations(
+    session: Session, *, viewer: Principal, now: datetime, region_code: str | None = None
+) -> list[dict[str, Any]]:
+    """Return every location (of one region) with its free units and beds, best known now."""
+    if region_code is not None and session.get(Region, region_code) is None:
+        raise ValidationFailed({"region_code": [f"Unknown region code {region_code!r}."]})
+    summaries = _summaries(session, viewer=viewer, now=now, region_code=region_code)
+    _audit_disclosure(session, viewer, summaries, now, listing=True, region_code=region_code)
+    return summaries
+
+
+def get_location(
+    session: Session, location_id: str, *, viewer: Principal, now: datetime
+) -> dict[str, Any]:
+    """Return one location with its units, as `viewer` may see it; audit a disclosure."""
+    location = location_detail(session, location_id, viewer=viewer, now=now)
+    _audit_disclosure(session, viewer, [location], now, listing=False)
+    return location
+
+
+def location_detail(
+    session: Session, location_id: str, *, viewer: Principal, now: datetime
+) -> dict[str, Any]:
+    """Return one location with its units, as `viewer` may see it (no audit: for writers)."""
+    found = _summaries(session, viewer=viewer, now=now, location_id=location_id)
+    if not found:
+        raise NotFound("No location with this id.")
+    units = session.execute(
+        select(*_UNIT_COLUMNS).where(Unit.location_id == location_id).order_by(Unit.label)
+    ).all()
+    return {**found[0], "units": [_unit_view(unit, now) for unit in units]}
+
+
+def get_unit(session: Session, unit_id: str, *, now: datetime) -> dict[str, Any]:
+    """Return one unit with its effective status."""
+    unit = _read_unit(session, unit_id)
+    if unit is None:
+        raise NotFound("No unit with this id.")
+    return _unit_view(unit, now)
+
+
+def _summaries(
+    session: Session,
+    *,
+    viewer: Principal,
+    now: datetime,
+    region_code: str | None = None,
+    location_id: str | None = None,
+) -> list[dict[str, Any]]:
+    # One query: the units are counted per location by the database (GROUP BY) and joined
+    # to the locations, so a national list costs one round trip and no ORM object per unit.
+    free = is_free_sql(now)
+    counts = select(
+        Unit.location_id,
+        func.count().label("units_total"),
+        func.count().filter(free).label("units_free"),
+        func.sum(Unit.beds).filter(free).label("beds_free"),
+    ).group_by(Unit.location_id)
+    if location_id is not None:
+        counts = counts.where(Unit.location_id == location_id)
+    elif region_code is not None:
+        counts = counts.join(Location, Location.id == Unit.location_id).where(
+            Location.region_code == region_code
+        )
+    counts = counts.subquery()
+    query = (
+        select(
+            *_LOCATION_COLUMNS,
+            func.coalesce(counts.c.units_total, 0),
+            func.coalesce(counts.c.units_free, 0),
+            func.coalesce(counts.c.beds_free, 0),
+        )
+        .outerjoin(counts, counts.c.location_id == Location.id)
+        .order_by(Location.name, Location.id)
+    )
+    if location_id is not None:
+        query = query.where(Location.id == location_id)
+    if region_code is not None:
+        query = query.where(Location.region_code == region_code)
+    stale_before = now - timedelta(hours=get_policy(session).stale_after_hours)
+    session.flush()  # the Core connection below does not autoflush pending ORM changes
+    summaries = []
+    # Core rather than session.execute: the ORM's per-row machinery costs more than the
+    # query itself on a national list (measured: bench/availability.py).
+    for (id_, name, region, level, features, night, updated_at, address, lat, lon,
+         total, free_units, free_beds) in session.connection().execute(query).all():
+        summary: dict[str, Any] = {
+            "id": id_,
+            "name": name,
+            "region_code": region,
+            "safety_level": level,
+            "features": _feature_list(features),
+            "accepts_night_intake": bool(night),
+            "units_total": int(total),
+            "units_free": int(free_units),
+            "beds_free": int(free_beds),
+            "availability_updated_at": updated_at,
+            "stale": updated_at < stale_before,
+        }
+        # Discretion: the keys are absent, not null, for everyone else.
+        if viewer.manages_location(id_):
+            summary.update(address=address, lat=lat, lon=lon)
+        summaries.append(summary)
+    return summaries
+
+
+# A location's features are read as their JSON text: a handful of distinct lists repeat
+# over a thousand locations, and decoding each row's JSON cost more than the whole query.
+_decoded_features: dict[str, tuple[str, ...]] = {}
+
+
+def _feature_list(text: str | None) -> list[str]:
+    if text is None:
+        return []
+    decoded = _decoded_features.get(text)
+    if decoded is None:
+        decoded = tuple(json.loads(text))
+        if len(_decoded_features) < 4096:
+            _decoded_features[text] = decoded
+    return list(decoded)
+
+
+def _audit_disclosure(
+    session: Session,
+    viewer: Principal,
+    locations: list[dict[str, Any]],
+    now: datetime,
+    *,
+    listing: bool,
+    region_code: str | None = None,
+) -> None:
+    # Every answer that carries an address is audited. The event names the location that
+    # was shown, and counts those of a list (an admin's list is every location of the
+    # filter; a coordinator's, her own), so a national list does not write 1,000 ids.
+    disclosed = [location["id"] for location in locations if "address" in location]
+    if not disclosed:
+        return
+    if not listing:
+        audit.record(session, actor=viewer, action="location.address_disclosed",
+                     object_type="location", object_id=disclosed[0], now=now)
+    else:
+        audit.record(session, actor=viewer, action="location.addresses_listed",
+                     object_type="location", object_id=None, now=now,
+                     locations=len(disclosed), region_code=region_code)
+
+
+def _read_unit(session: Session, unit_id: str):
+    # Columns, not ORM objects: the identity map could hand back a row as it was earlier
+    # in this transaction, and every decision below needs what the database holds now.
+    return session.execute(select(*_UNIT_COLUMNS).where(Unit.id == unit_id)).first()
+
+
+def _unit_view(unit, now: datetime) -> dict[str, Any]:
+    status = effective_status(unit, now)
+    return {
+        "id": unit.id,
+        "location_id": unit.location_id,
+        "label": unit.label,
+        "beds": unit.beds,
+        "status": status,
+        "held_until": unit.held_until if status == "held" else None,
+        "version": unit.version,
+        "updated_at": unit.updated_at,
+    }
+
+
+# --- changing a unit by hand -----------------------------------------------------------
+
+
+def update_unit(
+    session: Session,
+    unit_id: str,
+    *,
+    actor: Principal,
+    now: datetime,
+    status: str | None = None,
+    beds: int | None = None,
+    if_match: Collection[int] | None = None,
+) -> dict[str, Any]:
+    """Set a unit's status and/or beds by hand; return the unit with its new version.
+
+    `if_match` holds the versions the caller accepts (from If-Match); None applies the
+    change to the current version: last write wins, by the caller's choice. A held or
+    placed unit keeps its status (409) and keeps beds enough for its household (409).
+    """
+    if status is None and beds is None:
+        message = "Send status, beds or both."
+        raise ValidationFailed({"status": [message], "beds": [message]})
+    errors = validate_unit_values(status, beds)
+    if errors:
+        raise ValidationFailed(errors)
+    for _attempt in range(MAX_ATTEMPTS):
+        current = _read_unit(session, unit_id)
+        if current is None:
+            raise NotFound("No unit with this id.")
+        require_manager(actor, current.location_id)
+        if if_match is not None and current.version not in if_match:
+            raise _stale(current.version)
+        before = effective_status(current, now)
+        after = status or before
+        new_beds = current.beds if beds is None else beds
+        if after == before and new_beds == current.beds:
+            return _unit_view(current, now)  # nothing to change: no new version, no history
+        changed = _conditional_update(session, current, now, after, new_beds)
+        if changed is not None:
+            break
+        # Nothing matched: find out which condition failed, with a fresh read.
+        latest = _read_unit(session, unit_id)
+        if latest is not None and latest.version == current.version:
+            raise _why_not(session, current, now, status_change=after != before,
+                           beds=new_beds)
+        if if_match is not None:
+            raise _stale(latest.version if latest is not None else current.version)
+        # No If-Match: someone else's change landed first; apply ours to the new version.
+    else:
+        raise Conflict("The unit kept changing while we tried to change it; try again.")
+
+    if current.status == "held" and before == "free":
+        _close_expired_hold(session, current, now)
+    record_change(session, unit_id=current.id, location_id=current.location_id, now=now,
+                  actor=actor, cause="manual", from_status=before, to_status=after,
+                  from_beds=current.beds, to_beds=new_beds)
+    audit.record(session, actor=actor, action="unit.updated", object_type="unit",
+                 object_id=current.id, now=now, location_id=current.location_id,
+                 from_status=before, to_status=after, from_beds=current.beds,
+                 to_beds=new_beds, version=changed.version)
+    mark_availability_checked(session, current.location_id, now)
+    return _unit_view(changed, now)
+
+
+def _conditional_update(session: Session, current, now: datetime, status: str, beds: int):
+    """Apply the change in one UPDATE that holds every condition; return the new row or None.
+
+    Why one statement: the version pins the row to what we read (every change, by hand or
+    by a hold, bumps it), and the hold and placement conditions are checked by the database
+    in the same statement, so nothing can slip in between a check and the write. On
+    PostgreSQL a concurrent writer of the row makes this statement wait, then re-check the
+    version against the committed row and match nothing; on SQLite BEGIN IMMEDIATE already
+    serialises writing transactions.
+    """
+    live_hold = exists().where(
+        Hold.unit_id == Unit.id, Hold.status == "active", Hold.expires_at > now
+    )
+    open_placement = exists().where(Placement.unit_id == Unit.id, Placement.ended_at.is_(None))
+    statement = update(Unit).where(Unit.id == current.id, Unit.version == current.version)
+    values: dict[str, Any] = {"version": Unit.version + 1, "updated_at": now}
+    before = effective_status(current, now)
+    if status != before:
+        statement = statement.where(
+            not_(live_hold),
+            not_(open_placement),
+            # A unit marked held until later is held, with or without its hold row.
+            not_(and_(Unit.status == "held", Unit.held_until > now)),
+        )
+    if status != before or (current.status == "held" and before == "free"):
+        # Also when only beds change on a unit whose hold has expired: it is free now, and
+        # is written so (held_until goes with `held`, by a check constraint).
+        values.update(status=status, held_until=None)
+    if beds != current.beds:
+        values["beds"] = beds
+        if beds < current.beds:
+            statement = statement.where(
+                beds >= func.coalesce(_held_household(now), 0),
+                beds >= func.coalesce(_placed_household(), 0),
+            )
+    result = session.execute(
+        statement.values(**values)
+        .returning(*_UNIT_COLUMNS)
+        .execution_options(synchronize_session=False)
+    )
+    return result.first()
+
+
+def _held_household(now: datetime):
+    return (
+        select(func.max(PlacementRequest.adults + PlacementRequest.children))
+        .join(Hold, Hold.request_id == PlacementRequest.id)
+        .where(Hold.unit_id == Unit.id, Hold.status == "active", Hold.expires_at > now)
+        .scalar_subquery()
+    )
+
+
+def _placed_household():
+    return (
+        select(func.max(Placement.household_size))
+        .where(Placement.unit_id == Unit.id, Placement.ended_at.is_(None))
+        .scalar_subquery()
+    )
+
+
+def _stale(version: int) -> PreconditionFailed:
+    return PreconditionFailed(
+        f"The unit has changed: it is at version {version} now. Fetch it again, check that "
+        f'the change still makes sense, and send it with If-Match: "{version}".'
+    )
+
+
+def _why_not(session: Session, unit, now: datetime, *, status_change: bool,
+             beds: int) -> Conflict:
+    """Return the 409 that says which hold or placement blocked a change, and what to do."""
+    hold = session.execute(
+        select(Hold.expires_at, PlacementRequest.adults + PlacementRequest.children)
+        .join(PlacementRequest, PlacementRequest.id == Hold.request_id)
+        .where(Hold.unit_id == unit.id, Hold.status == "active", Hold.expires_at > now)
+    ).first()
+    placed = session.scalar(
+        select(Placement.household_size).where(
+            Placement.unit_id == unit.id, Placement.ended_at.is_(None)
+        )
+    )
+    if hold is not None:
+        until = hold[0].strftime("%H:%M UTC")
+        if status_change:
+            return Conflict(
+                f"The unit is held for a placement request until {until}; the hold must be "
+                "released (or expire) before its status can be changed by hand."
+            )
+        return Conflict(
+            f"The unit is held for a household of {hold[1]} until {until}; it cannot have "
+            f"fewer beds than that while the hold lasts."
+        )
+    if placed is not None:
+        if status_change:
+            return Conflict(
+                "The unit is occupied by a placement; the placement must be discharged "
+                "before its status can be changed by hand."
+            )
+        return Conflict(
+            f"The unit is occupied by a household of {placed}; it cannot have fewer beds "
+            "than that until the placement is discharged."
+        )
+    if unit.status == "held":
+        return Conflict(
+            "The unit is held; the hold must be released (or expire) before its status can "
+            "be changed by hand."
+        )
+    return Conflict("The unit changed while we tried to change it; try again.")
+
+
+def _close_expired_hold(session: Session, unit, now: datetime) -> None:
+    # The unit's hold has expired, so it is free and may be changed. Mark the hold row
+    # expired in the same transaction, so that the partial unique index of active holds
+    # keeps telling the truth, and record the expiry in the unit's history at the moment
+    # it happened (the sweeper will not see this hold any more).
+    expired = session.execute(
+        update(Hold)
+        .where(Hold.unit_id == unit.id, Hold.status == "active", Hold.expires_at <= now)
+        .values(status="expired", ended_at=Hold.expires_at)
+        .returning(Hold.expires_at)
+        .execution_options(synchronize_session=False)
+    ).first()
+    record_change(session, unit_id=unit.id, location_id=unit.location_id,
+                  now=expired[0] if expired else unit.held_until, actor=None, cause="expire",
+                  from_status="held", to_status="free", from_beds=unit.beds, to_beds=unit.beds)
+
+
+# --- confirmations and history ---------------------------------------------------------
+
+
+def confirm_availability(
+    session: Session, location_id: str, *, actor: Principal, now: datetime
+) -> dict[str, Any]:
+    """Record "checked, still correct" for a location: its availability is fresh as of now."""
+    get_location_or_404(session, location_id)
+    require_manager(actor, location_id)
+    mark_availability_checked(session, location_id, now)
+    audit.record(session, actor=actor, action="location.availability_confirmed",
+                 object_type="location", object_id=location_id, now=now)
+    return {
+        "location_id": location_id,
+        "confirmed_at": now,
+        "availability_updated_at": now,
+        "stale": False,
+    }
+
+
+def list_unit_changes(
+    session: Session,
+    location_id: str,
+    *,
+    actor: Principal,
+    since: datetime | None = None,
+    unit_id: str | None = None,
+    limit: int = 1000,
+) -> list[dict[str, Any]]:
+    """Return the history of a location's units, oldest first (admin or its coordinator)."""
+    get_location_or_404(session, location_id)
+    require_manager(actor, location_id)
+    query = (
+        select(UnitChange, User.name)
+        .outerjoin(User, User.id == UnitChange.changed_by)
+        .where(UnitChange.location_id == location_id)
+        .order_by(UnitChange.changed_at, UnitChange.id)
+        .limit(max(1, min(limit, MAX_HISTORY_ROWS)))
+    )
+    if since is not None:
+        query = query.where(UnitChange.changed_at >= since)
+    if unit_id is not None:
+        query = query.where(UnitChange.unit_id == unit_id)
+    return [
+        {
+            "id": change.id,
+            "unit_id": change.unit_id,
+            "changed_at": change.changed_at,
+            "changed_by": user_name,
+            "cause": change.cause,
+            "from_status": change.from_status,
+            "to_status": change.to_status,
+            "from_beds": change.from_beds,
+            "to_beds": change.to_beds,
+        }
+        for change, user_name in session.execute(query)
+    ]
+

@@ -1,0 +1,187 @@
+"""Placements: a confirmed hold becomes a household in a unit, until discharge.
+
+Confirming discloses the location's address to whoever confirms; that disclosure is
+audited (who, which location; never the address itself). Locks follow the order of
+holds.py: request, then unit, then hold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from shelter_match.errors import Conflict, NotFound, ValidationFailed
+from shelter_match.models import Hold, Location, Placement, PlacementRequest, Unit
+from shelter_match.services import audit
+from shelter_match.services.auth import Principal
+from shelter_match.services.holds import atomic, end_hold, get_hold, hold_status, lock_open_request
+from shelter_match.services.unit_state import record_change
+
+
+@dataclass
+class PlacementView:
+    placement: Placement
+    location: Location
+    unit: Unit
+    show_address: bool
+
+
+def may_confirm(actor: Principal, hold: Hold) -> bool:
+    """Return whether `actor` may confirm: who made the hold, the location's coordinator, admin."""
+    return hold.created_by == actor.user_id or actor.manages_location(hold.location_id)
+
+
+def confirm_hold(session: Session, hold_id: str, *, actor: Principal, now: datetime
+                 ) -> PlacementView:
+    """Turn an active hold into a placement: the unit is occupied, the request placed."""
+    hold, request = get_hold(session, hold_id, actor=actor)
+    if not may_confirm(actor, hold):
+        raise NotFound("No such hold.")
+    status = hold_status(hold, now)
+    if status != "active":
+        raise Conflict(f"The hold is {status}; only an active hold can be confirmed. "
+                       "Ask for new proposals.")
+    location = session.get(Location, hold.location_id)
+    with atomic(session):
+        # Request first, then unit, then hold: the order every transition keeps.
+        if not lock_open_request(session, request.id, status="placed", closed_at=now):
+            raise Conflict("The request is no longer open.")
+        occupied = session.execute(
+            update(Unit)
+            .where(Unit.id == hold.unit_id, Unit.status == "held",
+                   Unit.held_until == hold.expires_at, Unit.held_until > now)
+            .values(status="occupied", held_until=None, version=Unit.version + 1,
+                    updated_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if occupied != 1:
+            raise Conflict("The hold is no longer active; ask for new proposals.")
+        end_hold(session, hold, status="confirmed", now=now)
+        placement = Placement(
+            request_id=request.id,
+            hold_id=hold.id,
+            unit_id=hold.unit_id,
+            location_id=hold.location_id,
+            origin_region_code=request.origin_region_code,
+            destination_region_code=location.region_code,
+            household_size=request.household_size,
+            created_by=actor.user_id,
+            started_at=now,
+        )
+        session.add(placement)
+        session.flush()
+        unit = session.get(Unit, hold.unit_id)
+        session.refresh(unit)
+        record_change(session, unit_id=unit.id, location_id=unit.location_id, now=now,
+                      actor=actor, cause="confirm", from_status="held", to_status="occupied",
+                      from_beds=unit.beds, to_beds=unit.beds)
+        audit.record(session, actor=actor, action="placement.created", object_type="placement",
+                     object_id=placement.id, now=now, hold_id=hold.id, request_id=request.id,
+                     unit_id=unit.id, location_id=location.id,
+                     origin_region_code=placement.origin_region_code,
+                     destination_region_code=placement.destination_region_code)
+        note_address_disclosed(session, actor=actor, location_id=location.id, now=now,
+                               placement_id=placement.id)
+    session.refresh(request)
+    return PlacementView(placement, location, unit, show_address=True)
+
+
+def note_address_disclosed(session: Session, *, actor: Principal, location_id: str,
+                           now: datetime, placement_id: str, replayed: bool = False) -> None:
+    """Audit that `actor` was shown a location's address (which one; never the address)."""
+    detail = {"placement_id": placement_id}
+    if replayed:
+        detail["replayed"] = True
+    audit.record(session, actor=actor, action="address.disclosed", object_type="location",
+                 object_id=location_id, now=now, **detail)
+
+
+def may_see_placement(actor: Principal, placement: Placement) -> bool:
+    """Return whether `actor` may see a placement: its location's coordinator, an admin."""
+    return actor.manages_location(placement.location_id)
+
+
+def get_placement(session: Session, placement_id: str, *, actor: Principal) -> PlacementView:
+    """Return a placement the actor may see; 404 for any other."""
+    placement = session.get(Placement, placement_id)
+    if placement is None or not may_see_placement(actor, placement):
+        raise NotFound("No such placement.")
+    return PlacementView(placement, session.get(Location, placement.location_id),
+                         session.get(Unit, placement.unit_id), show_address=True)
+
+
+def discharge(session: Session, placement_id: str, *, actor: Principal, now: datetime,
+              ended_at: datetime | None = None) -> PlacementView:
+    """End a placement at `ended_at` (default now); the unit becomes free."""
+    view = get_placement(session, placement_id, actor=actor)
+    placement = view.placement
+    if placement.ended_at is not None:
+        raise Conflict("The placement has ended already.")
+    ended_at = ended_at or now
+    if ended_at.tzinfo is None:
+        raise ValidationFailed({"ended_at": ["Give a time zone, e.g. 2026-11-22T09:00:00Z."]})
+    if ended_at < placement.started_at:
+        raise ValidationFailed({"ended_at": ["Must not be before the placement started "
+                                             f"({placement.started_at:%Y-%m-%dT%H:%M:%SZ})."]})
+    if ended_at > now:
+        raise ValidationFailed({"ended_at": ["Must not be in the future."]})
+    with atomic(session):
+        ended = session.execute(
+            update(Placement)
+            .where(Placement.id == placement.id, Placement.ended_at.is_(None))
+            .values(ended_at=ended_at, ended_by=actor.user_id)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if ended != 1:
+            raise Conflict("The placement has ended already.")
+        # A unit a coordinator closed meanwhile stays closed; only `occupied` turns free.
+        freed = session.execute(
+            update(Unit)
+            .where(Unit.id == placement.unit_id, Unit.status == "occupied")
+            .values(status="free", version=Unit.version + 1, updated_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        unit = view.unit
+        session.refresh(unit)
+        if freed:
+            record_change(session, unit_id=unit.id, location_id=unit.location_id, now=now,
+                          actor=actor, cause="discharge", from_status="occupied",
+                          to_status="free", from_beds=unit.beds, to_beds=unit.beds)
+        audit.record(session, actor=actor, action="placement.discharged",
+                     object_type="placement", object_id=placement.id, now=now,
+                     location_id=placement.location_id, unit_id=unit.id,
+                     ended_at=ended_at.isoformat())
+    session.refresh(placement)
+    return view
+
+
+def list_placements(
+    session: Session, *, actor: Principal, location_id: str | None = None,
+    open_only: bool = False, limit: int = 500,
+) -> list[PlacementView]:
+    """Return placements at the actor's locations (an admin: all), newest first."""
+    query = (
+        select(Placement, Location, Unit)
+        .join(Location, Location.id == Placement.location_id)
+        .join(Unit, Unit.id == Placement.unit_id)
+        .order_by(Placement.started_at.desc(), Placement.id)
+        .limit(limit)
+    )
+    if location_id is not None:
+        if not actor.manages_location(location_id):
+            raise NotFound("No such location.")
+        query = query.where(Placement.location_id == location_id)
+    elif not actor.is_admin:
+        query = query.where(Placement.location_id.in_(sorted(actor.location_ids)))
+    if open_only:
+        query = query.where(Placement.ended_at.is_(None))
+    return [PlacementView(placement, location, unit, show_address=True)
+            for placement, location, unit in session.execute(query).all()]
+
+
+def placement_of_request(session: Session, request: PlacementRequest) -> Placement | None:
+    """Return the placement a request led to, if any."""
+    return session.scalar(select(Placement).where(Placement.request_id == request.id))

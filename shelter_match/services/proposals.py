@@ -1,0 +1,278 @@
+"""From the database to the solver and back: proposals, joint proposals, the hold check.
+
+The live network (every location, every unit free now) is loaded in one place, in two
+queries, so proposals, joint proposals and the re-check of a hold see the same world
+through the same rules.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Text, cast, select
+from sqlalchemy.orm import Session
+
+from shelter_match.errors import Conflict, ValidationFailed
+from shelter_match.models import Location, PlacementRequest, Unit
+from shelter_match.services.auth import Principal
+from shelter_match.services.policy import Policy, get_policy
+from shelter_match.services.requests import ROUNDING_KM, get_request, may_see
+from shelter_match.services.solidarity import intake_by_region
+from shelter_match.services.unit_state import is_free_sql
+from solver import assign_jointly, propose
+from solver import model as solver_model
+from solver.network import Network
+
+# Regions that took in fewer people from elsewhere lately are slightly preferred.
+INTAKE_PERIOD = timedelta(days=90)
+INTAKE_TTL = timedelta(seconds=60)
+MAX_BATCH = 200
+
+__all__ = ["get_policy"]
+
+
+def danger_uncertainty_km(request: PlacementRequest, policy: Policy) -> float:
+    """Return how far the real danger may lie from the stored point, in km.
+
+    The stored point is rounded (ROUNDING_KM); a place name stands for its centre, and the
+    danger may be anywhere around it (policy.danger_place_radius_km, per gazetteer kind).
+    """
+    radius = 0.0
+    if request.danger_place_kind is not None:
+        radius = float(policy.danger_place_radius_km.get(request.danger_place_kind, 0))
+    return round(ROUNDING_KM + radius, 1)
+
+
+def rules_of(policy: Policy) -> solver_model.Rules:
+    """Return the solver's rules for the current policy."""
+    return solver_model.Rules(
+        min_distance_km=dict(policy.min_distance_km),
+        rood_outside_origin_region=policy.rood_outside_origin_region,
+        weights=solver_model.Weights(**policy.ranking_weights),
+    )
+
+
+def case_of(request: PlacementRequest, policy: Policy) -> solver_model.Case:
+    """Return the solver's view of a request: no reference, no names, rounded points."""
+    return solver_model.Case(
+        id=request.id,
+        origin_region_code=request.origin_region_code,
+        risk_level=request.risk_level,
+        danger_lat=request.danger_lat,
+        danger_lon=request.danger_lon,
+        current_lat=request.current_lat,
+        current_lon=request.current_lon,
+        household_size=request.household_size,
+        needs=frozenset(request.needs),
+        excluded_region_codes=frozenset(request.excluded_region_codes),
+        excluded_location_ids=frozenset(request.excluded_location_ids),
+        danger_uncertainty_km=danger_uncertainty_km(request, policy),
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _features(text: str | None) -> frozenset[str]:
+    # Few distinct feature lists exist; parsing each once saves a JSON parse per location.
+    return frozenset(json.loads(text)) if text else frozenset()
+
+
+def _solver_location(row: Any) -> solver_model.Location:
+    id_, name, region_code, safety_level, lat, lon, features = row
+    return solver_model.Location(id_, name, region_code, safety_level, lat, lon,
+                                 _features(features))
+
+
+def load_network(session: Session, *, now: datetime, min_beds: int = 1) -> Network:
+    """Return the live network: every location, and the units free at `now` with enough beds.
+
+    Two queries whatever the size of the network; a unit whose hold has expired is free
+    (unit_state.is_free_sql), with or without the sweeper. The rows are always read
+    afresh: availability changes by the second and a location's safety level must never be
+    read stale. Only building the solver's arrays from them is memoised, keyed by the rows
+    themselves, so an unchanged network is not rebuilt and a changed one always is.
+    """
+    connection = session.connection()
+    # Core rows unpacked as tuples: several times faster than ORM rows for 10,000 units.
+    locations = tuple(connection.execute(
+        select(Location.id, Location.name, Location.region_code, Location.safety_level,
+               Location.lat, Location.lon, cast(Location.features, Text))
+    ).all())
+    units = tuple(connection.execute(
+        select(Unit.id, Unit.location_id, Unit.beds)
+        .where(is_free_sql(now), Unit.beds >= min_beds)
+    ).all())
+    key = (locations, units)
+    with _networks_lock:
+        network = _networks.get(key)
+        if network is not None:
+            _networks.move_to_end(key)
+            return network
+    network = Network.build(
+        [_solver_location(row) for row in locations],
+        [solver_model.FreeUnit(id_, location_id, beds) for id_, location_id, beds in units],
+    )
+    with _networks_lock:
+        _networks[key] = network
+        while len(_networks) > NETWORKS_KEPT:
+            _networks.popitem(last=False)
+    return network
+
+
+# The last few networks built in this process, by their exact rows (one per household
+# size asked for, mostly). gunicorn threads share them: a Network is immutable.
+NETWORKS_KEPT = 8
+_networks: OrderedDict[tuple, Network] = OrderedDict()
+_networks_lock = threading.Lock()
+
+
+def recent_intake(session: Session, now: datetime) -> dict[str, int]:
+    """Return the recent intake per region, for the ranking's solidarity tie-breaker.
+
+    Kept for INTAKE_TTL per database: counting months of placements costs more than the
+    whole rest of a proposal at national scale, and a tie-breaker a minute old ranks the
+    same. It never decides whether an option is safe or free.
+    """
+    key = session.get_bind().engine.url.render_as_string(hide_password=True)
+    cached = _intake_cache.get(key)
+    if cached is not None and timedelta(0) <= now - cached[0] < INTAKE_TTL:
+        return cached[1]
+    intake = intake_by_region(session, now - INTAKE_PERIOD)
+    _intake_cache[key] = (now, intake)
+    return intake
+
+
+_intake_cache: dict[str, tuple[datetime, dict[str, int]]] = {}
+
+
+def _open_request(session: Session, request_id: str, actor: Principal) -> PlacementRequest:
+    request = get_request(session, request_id, actor=actor)
+    if request.status != "open":
+        raise Conflict(f"The request is {request.status}; there is nothing to propose.")
+    return request
+
+
+def propose_for_request(
+    session: Session, request_id: str, *, actor: Principal, now: datetime, limit: int = 10
+) -> dict[str, Any]:
+    """Return the ranked options for an open (or held) request; nothing is held."""
+    request = _open_request(session, request_id, actor)
+    policy = get_policy(session)
+    network = load_network(session, now=now, min_beds=request.household_size)
+    proposal = propose(case_of(request, policy), network, rules_of(policy), limit=limit,
+                       intake_by_region=recent_intake(session, now))
+    return {
+        "request_id": request.id,
+        "generated_at": now,
+        "options": [_option_body(option, request, policy) for option in proposal.options],
+        "excluded": [{"reason": e.reason, "locations": e.locations}
+                     for e in proposal.excluded],
+    }
+
+
+def _option_body(option: Any, request: PlacementRequest, policy: Policy) -> dict[str, Any]:
+    return {
+        "rank": option.rank,
+        "location_id": option.location_id,
+        "location_name": option.location_name,
+        "region_code": option.region_code,
+        "unit_id": option.unit_id,
+        "beds": option.beds,
+        "safety_level": option.safety_level,
+        "distance_from_danger_km": option.distance_from_danger_km,
+        "travel_km": option.travel_km,
+        "in_origin_region": option.in_origin_region,
+        "score": score_of(option.cost),
+        "reasons": list(option.reasons),
+    }
+
+
+def score_of(cost: int) -> float:
+    """Return the solver's integer cost as the API's score (km-equivalents)."""
+    return round(cost / 1000, 1)
+
+
+def unit_unsuitability(
+    session: Session, request: PlacementRequest, unit: Unit, location: Location, *,
+    now: datetime,
+) -> str | None:
+    """Return why a unit does not fit a request (a reason code), or None when it does.
+
+    The same solver and rules as the proposals, on a network of this one unit, so that a
+    hold can never take what a proposal would not offer. Whether the unit is free is not
+    asked here: the hold's conditional UPDATE decides that, atomically.
+    """
+    policy = get_policy(session)
+    network = Network.build(
+        [solver_model.Location(location.id, location.name, location.region_code,
+                               location.safety_level, location.lat, location.lon,
+                               frozenset(location.features))],
+        [solver_model.FreeUnit(id=unit.id, location_id=unit.location_id, beds=unit.beds)],
+    )
+    proposal = propose(case_of(request, policy), network, rules_of(policy), limit=1)
+    if any(option.unit_id == unit.id for option in proposal.options):
+        return None
+    for exclusion in proposal.excluded:
+        if exclusion.locations:
+            return exclusion.reason
+    return "no_free_unit_large_enough"
+
+
+def propose_jointly(
+    session: Session, request_ids: Sequence[str], *, actor: Principal, now: datetime
+) -> dict[str, Any]:
+    """Return one joint assignment of units to several open requests; nothing is held."""
+    requests = _requests_for_batch(session, request_ids, actor)
+    policy = get_policy(session)
+    network = load_network(session, now=now,
+                           min_beds=min(r.household_size for r in requests))
+    joint = assign_jointly([case_of(r, policy) for r in requests], network, rules_of(policy),
+                           intake_by_region=recent_intake(session, now))
+    names = {loc.id: loc for loc in network.locations} if hasattr(network, "locations") else {}
+    assignments = []
+    for assignment in joint.assignments:
+        if assignment.unit_id is None:
+            assignments.append({"request_id": assignment.case_id, "unit_id": None,
+                                "reason": assignment.reason})
+            continue
+        location = names.get(assignment.location_id)
+        assignments.append({
+            "request_id": assignment.case_id,
+            "unit_id": assignment.unit_id,
+            "location_id": assignment.location_id,
+            "location_name": location.name if location else None,
+            "region_code": location.region_code if location else None,
+            "distance_from_danger_km": assignment.distance_from_danger_km,
+            "travel_km": assignment.travel_km,
+        })
+    return {"generated_at": now, "assignments": assignments, "placed": joint.placed,
+            "total_score": score_of(joint.total_cost)}
+
+
+def _requests_for_batch(
+    session: Session, request_ids: Sequence[str], actor: Principal
+) -> list[PlacementRequest]:
+    """Return the requests of a batch in the given order, or 422 naming request_ids."""
+    if not request_ids:
+        raise ValidationFailed({"request_ids": ["Give at least one request id."]})
+    if len(request_ids) > MAX_BATCH:
+        raise ValidationFailed({"request_ids": [f"At most {MAX_BATCH} requests at once."]})
+    duplicates = sorted({i for i in request_ids if request_ids.count(i) > 1})
+    if duplicates:
+        raise ValidationFailed({"request_ids": [f"Listed twice: {', '.join(duplicates)}."]})
+    found = {r.id: r for r in session.scalars(
+        select(PlacementRequest).where(PlacementRequest.id.in_(list(request_ids))))}
+    # Another crisis worker's request reads as unknown: telling it exists would leak.
+    unknown = [i for i in request_ids if i not in found or not may_see(actor, found[i])]
+    if unknown:
+        raise ValidationFailed({"request_ids": [f"Unknown request(s): {', '.join(unknown)}."]})
+    closed = [i for i in request_ids if found[i].status != "open"]
+    if closed:
+        raise ValidationFailed({"request_ids": [
+            f"Not open (placed or cancelled): {', '.join(closed)}."]})
+    return [found[i] for i in request_ids]

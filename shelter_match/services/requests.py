@@ -1,0 +1,324 @@
+"""Placement requests: a crisis worker's pseudonymous description of a case.
+
+What is kept is the least that a safe proposal needs: a pseudonymous case reference, the
+origin region, the risk level, the household's size and needs, and where the danger is,
+rounded to about 1 km. A request's status `held` is never stored: it is `open` with an
+active hold whose `expires_at` lies ahead, so an expired hold needs no job to undo it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import and_, exists, select
+from sqlalchemy.orm import Session
+
+from shelter_match.errors import NotFound, ValidationFailed
+from shelter_match.gazetteer import Gazetteer
+from shelter_match.models import Hold, Location, Placement, PlacementRequest, Region
+from shelter_match.services import audit
+from shelter_match.services.auth import Principal
+from shelter_match.services.locations import NL_LAT, NL_LON
+from solver.vocabulary import FEATURES, LEVELS
+
+CASE_REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
+MAX_CASE_REFERENCE = 64
+MAX_ADULTS = 10
+MAX_CHILDREN = 15
+MAX_EXCLUSIONS = 100
+MAX_PLACE_NAME = 100
+STATUSES = ("open", "held", "placed", "cancelled")
+
+# Points are stored on a grid no finer than about 1 km: 0.01° of latitude is 1.11 km and
+# 0.015° of longitude is 0.95-1.06 km across the Netherlands (50.5-53.8° N).
+LAT_STEP = 0.01
+LON_STEP = 0.015
+# The farthest a stored point can lie from the given one: half a step each way, at the
+# southern edge where a degree of longitude is longest: hypot(0.556, 0.531) = 0.77 km.
+ROUNDING_KM = 0.8
+
+
+@dataclass(frozen=True)
+class PointData:
+    """Where something is: a gazetteer place name, or coordinates (never both)."""
+
+    place: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+
+
+@dataclass(frozen=True)
+class RequestData:
+    case_reference: str
+    origin_region_code: str
+    risk_level: str
+    danger: PointData
+    adults: int
+    children: int = 0
+    current: PointData | None = None
+    needs: Sequence[str] = ()
+    excluded_region_codes: Sequence[str] = ()
+    excluded_location_ids: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class ResolvedPoint:
+    lat: float
+    lon: float
+    place: str | None = None
+    kind: str | None = None  # gazetteer kind of a named place: "gemeente" or "place"
+
+
+@dataclass
+class RequestView:
+    """A request as its reader sees it at `now`: the derived status, hold and placement."""
+
+    request: PlacementRequest
+    status: str
+    active_hold: Hold | None = None
+    placement_id: str | None = None
+    # Only the crisis worker who made the request sees where the danger and the client are.
+    show_points: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+def round_point(lat: float, lon: float) -> tuple[float, float]:
+    """Return the point on the ~1 km storage grid nearest to (lat, lon)."""
+    return (
+        round(round(lat / LAT_STEP) * LAT_STEP, 4),
+        round(round(lon / LON_STEP) * LON_STEP, 4),
+    )
+
+
+def is_bsn(digits: str) -> bool:
+    """Return whether 8 or 9 digits pass the BSN eleven-test (elfproef)."""
+    if not digits.isdigit() or len(digits) not in (8, 9):
+        return False
+    digits = digits.zfill(9)
+    total = sum(int(d) * w for d, w in zip(digits[:8], range(9, 1, -1), strict=True))
+    total -= int(digits[8])
+    return total % 11 == 0 and digits != "000000000"
+
+
+def case_reference_errors(reference: str) -> list[str]:
+    """Return why a case reference is refused (it must not be a name or a BSN)."""
+    if not reference:
+        return ["Must not be empty."]
+    if len(reference) > MAX_CASE_REFERENCE:
+        return [f"Must be at most {MAX_CASE_REFERENCE} characters."]
+    if not CASE_REFERENCE.match(reference):
+        return [
+            "Use only letters, digits, '.', '_', '/' and '-', starting with a letter or "
+            "digit: a pseudonymous reference, never a name."
+        ]
+    if not any(ch.isdigit() for ch in reference):
+        return ["Must contain a digit: a pseudonymous reference such as VT-2026-0042, "
+                "never a name."]
+    if any(is_bsn(run) for run in re.findall(r"\d+", reference)):
+        return ["Looks like a BSN: use a pseudonymous reference, never a citizen service "
+                "number."]
+    return []
+
+
+def resolve_point(point: PointData, name: str, errors: dict[str, list[str]],
+                  suggestions: dict[str, list[str]]) -> ResolvedPoint | None:
+    """Return a place name or coordinates as a point; note errors under `name`."""
+    has_place = point.place is not None
+    has_coords = point.lat is not None or point.lon is not None
+    if has_place == has_coords:
+        errors[name] = ["Give either a place name ({\"place\": ...}) or coordinates "
+                        "({\"lat\": ..., \"lon\": ...}), not both."
+                        if has_place else
+                        "Give a place name ({\"place\": ...}) or coordinates "
+                        "({\"lat\": ..., \"lon\": ...})."]
+        return None
+    if has_place:
+        text = " ".join(point.place.split())
+        if not text or len(text) > MAX_PLACE_NAME:
+            errors[name] = [f"A place name must be 1 to {MAX_PLACE_NAME} characters."]
+            return None
+        gazetteer = Gazetteer.default()
+        place = gazetteer.resolve(text)
+        if place is None:
+            close = gazetteer.suggest(text)
+            message = f"Unknown place {text!r}."
+            message += (f" Did you mean: {', '.join(close)}?" if close else
+                        " Give a Dutch gemeente or town, or coordinates.")
+            errors[name] = [message]
+            suggestions[name] = close
+            return None
+        return ResolvedPoint(place.lat, place.lon, place.name, place.kind)
+    if point.lat is None or point.lon is None:
+        errors[name] = ["Give both lat and lon."]
+        return None
+    if not (NL_LAT[0] <= point.lat <= NL_LAT[1] and NL_LON[0] <= point.lon <= NL_LON[1]):
+        errors[name] = [f"Must lie in the Netherlands (lat {NL_LAT[0]} to {NL_LAT[1]}, "
+                        f"lon {NL_LON[0]} to {NL_LON[1]})."]
+        return None
+    return ResolvedPoint(point.lat, point.lon)
+
+
+def validate_request(
+    session: Session, data: RequestData
+) -> tuple[ResolvedPoint | None, ResolvedPoint | None]:
+    """Return the resolved danger and current points, or raise ValidationFailed."""
+    errors: dict[str, list[str]] = {}
+    suggestions: dict[str, list[str]] = {}
+    reference_errors = case_reference_errors(data.case_reference)
+    if reference_errors:
+        errors["case_reference"] = reference_errors
+    if session.get(Region, data.origin_region_code) is None:
+        errors["origin_region_code"] = [f"Unknown region code {data.origin_region_code!r}."]
+    if data.risk_level not in LEVELS:
+        errors["risk_level"] = [f"Must be one of: {', '.join(LEVELS)}."]
+    if not 1 <= data.adults <= MAX_ADULTS:
+        errors["household.adults"] = [f"Must be from 1 to {MAX_ADULTS}."]
+    if not 0 <= data.children <= MAX_CHILDREN:
+        errors["household.children"] = [f"Must be from 0 to {MAX_CHILDREN}."]
+    unknown = sorted(set(data.needs) - set(FEATURES))
+    if unknown:
+        errors["needs"] = [f"Unknown need(s): {', '.join(unknown)}. "
+                           f"Known: {', '.join(FEATURES)}."]
+    _check_references(session, data, errors)
+    danger = resolve_point(data.danger, "danger", errors, suggestions)
+    current = (resolve_point(data.current, "current", errors, suggestions)
+               if data.current is not None else None)
+    if errors:
+        error = ValidationFailed(errors)
+        if suggestions:
+            # A structured copy of the suggestions, for apps that offer them as buttons.
+            error.extra["suggestions"] = suggestions
+        raise error
+    return danger, current
+
+
+def _check_references(session: Session, data: RequestData, errors: dict[str, list[str]]) -> None:
+    for name, values, model, column in (
+        ("excluded_region_codes", data.excluded_region_codes, Region, Region.code),
+        ("excluded_location_ids", data.excluded_location_ids, Location, Location.id),
+    ):
+        if len(values) > MAX_EXCLUSIONS:
+            errors[name] = [f"At most {MAX_EXCLUSIONS}."]
+            continue
+        wanted = set(values)
+        if not wanted:
+            continue
+        known = set(session.scalars(select(column).where(column.in_(wanted))))
+        missing = sorted(wanted - known)
+        if missing:
+            kind = "region code" if model is Region else "location"
+            errors[name] = [f"Unknown {kind}(s): {', '.join(missing)}."]
+
+
+def create_request(
+    session: Session, data: RequestData, *, actor: Principal, now: datetime
+) -> PlacementRequest:
+    """Create an open placement request; raise ValidationFailed and write nothing if invalid."""
+    danger, current = validate_request(session, data)
+    assert danger is not None
+    danger_lat, danger_lon = round_point(danger.lat, danger.lon)
+    current_lat, current_lon = round_point(current.lat, current.lon) if current else (None, None)
+    request = PlacementRequest(
+        case_reference=data.case_reference,
+        created_by=actor.user_id,
+        origin_region_code=data.origin_region_code,
+        risk_level=data.risk_level,
+        danger_lat=danger_lat,
+        danger_lon=danger_lon,
+        danger_place=danger.place,
+        danger_place_kind=danger.kind,
+        current_lat=current_lat,
+        current_lon=current_lon,
+        adults=data.adults,
+        children=data.children,
+        needs=sorted(set(data.needs)),
+        excluded_region_codes=sorted(set(data.excluded_region_codes)),
+        excluded_location_ids=sorted(set(data.excluded_location_ids)),
+        status="open",
+        created_at=now,
+    )
+    session.add(request)
+    session.flush()
+    # Never the case reference or the danger: the audit log holds no client data.
+    audit.record(session, actor=actor, action="request.created", object_type="placement_request",
+                 object_id=request.id, now=now, risk_level=data.risk_level,
+                 origin_region_code=data.origin_region_code)
+    return request
+
+
+def may_see(actor: Principal, request: PlacementRequest) -> bool:
+    """Return whether `actor` may see and act on a request: its crisis worker, or an admin."""
+    return actor.is_admin or request.created_by == actor.user_id
+
+
+def get_request(session: Session, request_id: str, *, actor: Principal) -> PlacementRequest:
+    """Return a request the actor may see; 404 for others' (telling it exists would leak)."""
+    request = session.get(PlacementRequest, request_id)
+    if request is None or not may_see(actor, request):
+        raise NotFound("No such placement request.")
+    return request
+
+
+def active_hold_sql(now: datetime):
+    """Return the SQL condition that a hold is active at `now` (not past expires_at)."""
+    return and_(Hold.status == "active", Hold.expires_at > now)
+
+
+def view_requests(
+    session: Session, requests: Sequence[PlacementRequest], *, actor: Principal, now: datetime
+) -> list[RequestView]:
+    """Return the views of `requests` at `now`, in two queries whatever their number."""
+    ids = [r.id for r in requests]
+    holds: dict[str, Hold] = {}
+    placements: dict[str, str] = {}
+    if ids:
+        for hold in session.scalars(
+            select(Hold).where(Hold.request_id.in_(ids), active_hold_sql(now))
+        ):
+            holds[hold.request_id] = hold
+        placements = dict(
+            session.execute(
+                select(Placement.request_id, Placement.id).where(Placement.request_id.in_(ids))
+            ).all()
+        )
+    views = []
+    for request in requests:
+        hold = holds.get(request.id) if request.status == "open" else None
+        status = "held" if hold is not None else request.status
+        views.append(RequestView(request, status, hold, placements.get(request.id),
+                                 show_points=request.created_by == actor.user_id))
+    return views
+
+
+def view_request(
+    session: Session, request_id: str, *, actor: Principal, now: datetime
+) -> RequestView:
+    """Return one request the actor may see, with its status at `now`."""
+    return view_requests(session, [get_request(session, request_id, actor=actor)],
+                         actor=actor, now=now)[0]
+
+
+def list_requests(
+    session: Session, *, actor: Principal, now: datetime, status: str | None = None,
+    limit: int = 500,
+) -> list[RequestView]:
+    """Return the actor's requests (an admin: all), newest first, filtered by status at now."""
+    query = select(PlacementRequest).order_by(
+        PlacementRequest.created_at.desc(), PlacementRequest.id
+    ).limit(limit)
+    if not actor.is_admin:
+        query = query.where(PlacementRequest.created_by == actor.user_id)
+    if status is not None:
+        if status not in STATUSES:
+            raise ValidationFailed({"status": [f"Must be one of: {', '.join(STATUSES)}."]})
+        is_held = exists().where(Hold.request_id == PlacementRequest.id, active_hold_sql(now))
+        if status == "held":
+            query = query.where(PlacementRequest.status == "open", is_held)
+        elif status == "open":
+            query = query.where(PlacementRequest.status == "open", ~is_held)
+        else:
+            query = query.where(PlacementRequest.status == status)
+    return view_requests(session, list(session.scalars(query)), actor=actor, now=now)

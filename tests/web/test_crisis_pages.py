@@ -1,0 +1,203 @@
+"""The crisis worker's pages: one form, safe options as cards, hold, confirm, release."""
+
+import re
+
+from sqlalchemy import func, select
+
+from shelter_match.models import AuditEvent, Hold, PlacementRequest, Unit
+from tests.factories import make_location
+from tests.web.helpers import make_hold, make_person, make_request, post, signed_in
+
+FORM = {"case_reference": "VT-2026-0042", "origin_region_code": "GM0599", "risk_level": "rood",
+        "danger_place": "Schiedam", "household-adults": "1", "household-children": "2"}
+
+
+def network(session, clock):
+    """A safe place far from Rotterdam, one too close, one not secure enough."""
+    return {
+        "far": make_location(session, clock, name="Veilig Huis Noord", region_code="GM0014",
+                             safety_level="rood", lat=53.2, lon=6.56,
+                             address="Noorderweg 12, Groningen", units=(("A", 1), ("B", 4))),
+        "near": make_location(session, clock, name="Havenhuis", region_code="GM0599",
+                              safety_level="rood", lat=51.92, lon=4.47,
+                              address="Kadeweg 1, Rotterdam", units=(("A", 4),)),
+        "open": make_location(session, clock, name="Open Deur", region_code="GM0014",
+                              safety_level="oranje", lat=53.21, lon=6.57,
+                              address="Open Straat 3, Groningen", units=(("A", 4),)),
+    }
+
+
+def created_request(session):
+    return session.scalar(select(PlacementRequest).order_by(PlacementRequest.created_at.desc()))
+
+
+def test_the_form_offers_places_regions_codes_and_needs(client, session, clock):
+    signed_in(client, make_person(session, clock, "crisis_worker"))
+    html = client.get("/crisis/aanvragen/nieuw").get_data(as_text=True)
+    assert '<datalist id="places">' in html and '<option value="Schiedam">' in html
+    assert html.count('list="places"') == 2  # the danger and where she is now
+    region_select = html[html.index('id="origin_region_code"'):]
+    assert len(re.findall(r"<option value=\"GM\d{4}\"", region_select[:region_select.index(
+        "</select>")])) == 35
+    for label in ("Groen", "Oranje", "Rood", "Rolstoel", "Neemt een huisdier mee",
+                  "Casusnummer", "Waar is de dreiging?"):
+        assert label in html
+    for field in ("case_reference", "origin_region_code", "danger_place", "household-adults"):
+        assert f'for="{field}"' in html  # every field has its label
+
+
+def test_request_options_hold_and_confirm_with_the_address(client, session, clock):
+    places = network(session, clock)
+    signed_in(client, make_person(session, clock, "crisis_worker"))
+    response = post(client, "/crisis/aanvragen/nieuw", FORM)
+    assert response.status_code == 303
+    page = response.headers["Location"]
+    html = client.get(page).get_data(as_text=True)
+    assert "1 veilige mogelijkheid" in html
+    assert "Veilig Huis Noord" in html
+    assert "Havenhuis" not in html and "Open Deur" not in html
+    assert "1 locatie ligt te dicht bij de plek van de dreiging." in html or \
+        "ligt in haar eigen regio" in html
+    assert "1 locatie is niet beveiligd genoeg voor deze veiligheidscode." in html
+    for fact in ("Afstand tot dreiging", "Reisafstand", "Bedden", "Groningen", "Rood"):
+        assert fact in html
+    assert "Noorderweg" not in html  # no address before confirming
+
+    unit_id = re.search(r'name="unit_id" value="([^"]+)"', html).group(1)
+    held = post(client, f"{page}/vasthouden", {"unit_id": unit_id})
+    assert held.status_code == 303
+    html = client.get(page).get_data(as_text=True)
+    assert "Plek vastgehouden: Veilig Huis Noord, kamer B" in html
+    assert "Voor jou vastgehouden tot 04:30." in html  # 03:30 UTC is 04:30 in Amsterdam
+    assert 'data-expires-at="2026-11-22T03:30:00Z"' in html
+    assert "Noorderweg" not in html
+
+    hold_id = re.search(r"/crisis/vasthoudingen/([^/]+)/bevestigen", html).group(1)
+    placed = post(client, f"/crisis/vasthoudingen/{hold_id}/bevestigen",
+                  {"request_id": page.rsplit("/", 1)[1]})
+    assert placed.status_code == 200
+    text = placed.get_data(as_text=True)
+    assert '<address class="address">Noorderweg 12, Groningen</address>' in text
+    assert placed.headers["Cache-Control"] == "no-store"
+    assert "Noorderweg" not in placed.headers.get("Set-Cookie", "")
+    disclosures = session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "address.disclosed")).all()
+    assert [event.object_id for event in disclosures] == [places["far"].id]
+    assert "Geplaatst" in client.get(page).get_data(as_text=True)
+    assert "Noorderweg" not in client.get(page).get_data(as_text=True)
+
+
+def test_an_unknown_place_offers_suggestions_to_tap(client, session, clock):
+    network(session, clock)
+    signed_in(client, make_person(session, clock, "crisis_worker"))
+    response = post(client, "/crisis/aanvragen/nieuw", {**FORM, "danger_place": "Schiedm"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Deze plaats kennen we niet. Bedoel je een van deze?" in html
+    assert 'name="danger_suggestion" value="Schiedam"' in html
+    assert 'value="VT-2026-0042"' in html  # what she typed is kept
+    assert session.scalar(select(func.count()).select_from(PlacementRequest)) == 0
+    tapped = post(client, "/crisis/aanvragen/nieuw",
+                  {**FORM, "danger_place": "Schiedm", "danger_suggestion": "Schiedam"})
+    assert tapped.status_code == 303
+    assert created_request(session).danger_place == "Schiedam"
+
+
+def test_a_name_or_bsn_as_case_reference_is_refused(client, session, clock):
+    signed_in(client, make_person(session, clock, "crisis_worker"))
+    for reference in ("Jansen", "111222333"):
+        response = post(client, "/crisis/aanvragen/nieuw",
+                        {**FORM, "case_reference": reference})
+        assert response.status_code == 422
+        html = response.get_data(as_text=True)
+        assert "Nooit een naam of BSN." in html
+        assert 'id="case_reference-error"' in html and 'aria-invalid="true"' in html
+    assert session.scalar(select(func.count()).select_from(PlacementRequest)) == 0
+
+
+def test_coordinates_instead_of_a_place(client, session, clock):
+    network(session, clock)
+    signed_in(client, make_person(session, clock, "crisis_worker"))
+    form = {**FORM, "danger_place": "", "danger_lat": "51,92", "danger_lon": "4.40"}
+    assert post(client, "/crisis/aanvragen/nieuw", form).status_code == 303
+    request = created_request(session)
+    assert (request.danger_lat, request.danger_place) == (51.92, None)
+    bad = post(client, "/crisis/aanvragen/nieuw", {**form, "danger_lat": "noord"})
+    assert bad.status_code == 422
+
+
+def test_when_nothing_fits_she_is_told_why(client, session, clock):
+    network(session, clock)
+    signed_in(client, make_person(session, clock, "crisis_worker"))
+    response = post(client, "/crisis/aanvragen/nieuw",
+                    {**FORM, "household-adults": "3", "household-children": "4"})
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Er is op dit moment geen passende plek." in html
+    assert "Waarom andere locaties niet getoond worden" in html
+    assert "geen vrije kamer met genoeg bedden" in html
+
+
+def test_release_and_cancel(client, session, clock):
+    places = network(session, clock)
+    worker = make_person(session, clock, "crisis_worker")
+    request = make_request(session, clock, worker, risk_level="rood")
+    unit = session.scalar(select(Unit).where(Unit.location_id == places["far"].id,
+                                             Unit.label == "B"))
+    hold = make_hold(session, clock, worker, request, unit)
+    signed_in(client, worker)
+    page = f"/crisis/aanvragen/{request.id}"
+    home = client.get("/crisis").get_data(as_text=True)
+    assert "VT-2026-0042" in home and "Plek vastgehouden" in home
+    response = post(client, f"/crisis/vasthoudingen/{hold.id}/loslaten",
+                    {"request_id": request.id})
+    assert response.headers["Location"] == page
+    session.refresh(unit)
+    assert unit.status == "free"
+    assert "De plek is vrijgegeven." in client.get(page).get_data(as_text=True)
+    response = post(client, f"/crisis/aanvragen/{request.id}/annuleren")
+    assert response.headers["Location"] == "/crisis"
+    session.refresh(request)
+    assert request.status == "cancelled"
+
+
+def test_a_place_taken_meanwhile_and_an_expired_hold(client, session, clock):
+    places = network(session, clock)
+    worker = make_person(session, clock, "crisis_worker")
+    colleague = make_person(session, clock, "crisis_worker")
+    mine = make_request(session, clock, worker, risk_level="rood")
+    theirs = make_request(session, clock, colleague, risk_level="rood", reference="VT-2026-7")
+    unit = session.scalar(select(Unit).where(Unit.location_id == places["far"].id,
+                                             Unit.label == "B"))
+    make_hold(session, clock, colleague, theirs, unit)
+    signed_in(client, worker)
+    response = post(client, f"/crisis/aanvragen/{mine.id}/vasthouden", {"unit_id": unit.id})
+    assert "iemand was je net voor" in client.get(response.headers["Location"]).get_data(
+        as_text=True)
+
+    # Her own hold runs out while she phones: confirming it is refused, the options return.
+    other = make_location(session, clock, name="Tweede Huis", region_code="GM0014",
+                          safety_level="rood", lat=53.22, lon=6.55, address="Tweede Laan 2")
+    free = session.scalar(select(Unit).where(Unit.location_id == other.id, Unit.label == "B"))
+    hold = make_hold(session, clock, worker, mine, free)
+    clock.advance(minutes=31)
+    response = post(client, f"/crisis/vasthoudingen/{hold.id}/bevestigen",
+                    {"request_id": mine.id})
+    assert response.status_code == 303
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "verlopen of vrijgegeven" in html and "Tweede Laan" not in html
+    assert "Tweede Huis" in html and "Plek vasthouden" in html
+    assert session.scalar(select(Hold.status).where(Hold.id == hold.id)) in ("active",
+                                                                              "expired")
+
+
+def test_she_sees_only_her_own_requests(client, session, clock):
+    network(session, clock)
+    owner = make_person(session, clock, "crisis_worker")
+    request = make_request(session, clock, owner, risk_level="rood")
+    signed_in(client, make_person(session, clock, "crisis_worker"))
+    assert client.get(f"/crisis/aanvragen/{request.id}").status_code == 404
+    assert "VT-2026-0042" not in client.get("/crisis").get_data(as_text=True)
+    response = post(client, f"/crisis/aanvragen/{request.id}/annuleren")
+    assert response.status_code == 404
+    session.refresh(request)
+    assert request.status == "open"

@@ -1,0 +1,293 @@
+"""Signing people in and out: password sign-in, the session cookie, CSRF protection.
+
+The session is Flask's signed cookie. It holds the user's id, a stamp of her password (a
+new password ends old sessions), when she was last seen (a shift's inactivity ends it),
+the CSRF token and the chosen language; never a role or a scope: those are read from the
+database on every request, so a change applies at once.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import os
+import secrets
+from collections.abc import Callable
+from datetime import timedelta
+from functools import wraps
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    flash,
+    g,
+    redirect,
+    request,
+    session,
+    url_for,
+)
+from flask.sessions import SecureCookieSessionInterface
+from flask_babel import gettext as _
+
+from shelter_match.services import throttle, users
+from shelter_match.services.auth import Principal
+from web.pages import (
+    db_session,
+    is_page_path,
+    new_session,
+    now,
+    render,
+    run_after_transaction,
+    safe_next,
+)
+
+blp = Blueprint("auth", __name__)
+
+# A night shift with a long quiet spell must not be signed out; a forgotten phone must be.
+IDLE_TIMEOUT = timedelta(hours=10)
+# Writing the cookie on every request would be needless; a minute's precision is plenty.
+SEEN_RESOLUTION = timedelta(minutes=1)
+SESSION_COOKIE = "shelter_match_session"
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
+KEPT_ON_SIGN_OUT = ("lang",)
+LOOPBACK_HOSTS = {"localhost"}
+ROLE_HOMES = {
+    "crisis_worker": "web.crisis.home",
+    "coordinator": "web.coordinator.home",
+    "region_reviewer": "web.reviewer.home",
+    "admin": "web.admin.home",
+}
+
+
+class PageSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed cookie, never read or written for the API.
+
+    A session cookie must never authenticate an API call: the API reads bearer tokens only,
+    and on its paths this interface does not even open the cookie.
+    """
+
+    def open_session(self, app: Flask, request) -> Any:
+        if not is_page_path(request.path):
+            return self.session_class()
+        return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session, response) -> None:
+        if not is_page_path(request.path):
+            return
+        super().save_session(app, session, response)
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        """Return whether the cookie gets the Secure flag (see `secure_cookies`)."""
+        setting = app.config.get("WEB_SECURE_COOKIES", "auto")
+        if setting != "auto":
+            return bool(setting)
+        return request.is_secure or not _is_loopback(request.host)
+
+
+def _is_loopback(host: str) -> bool:
+    # Only plain http to this very machine (the demo, the tests) goes without Secure;
+    # behind a reverse proxy the Host is the public name, so the flag is set.
+    name = urlsplit(f"//{host}").hostname or ""
+    if name in LOOPBACK_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def init_app(app: Flask) -> None:
+    """Configure the session cookie and its secret key."""
+    app.session_interface = PageSessionInterface()
+    app.config.setdefault("WEB_SECURE_COOKIES", "auto")
+    app.config.update(
+        SESSION_COOKIE_NAME=SESSION_COOKIE,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=IDLE_TIMEOUT,
+        SESSION_REFRESH_EACH_REQUEST=False,
+    )
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = persistent_secret_key(Path(app.instance_path))
+
+
+def persistent_secret_key(folder: Path) -> str:
+    """Return the instance's secret key, creating it (mode 600) on first use.
+
+    Kept in a file so that a restart does not sign everyone out. Several workers may start
+    at once: the key is written to a private temporary file and linked into place, which
+    fails for all but the first, who then read the winner's key.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / SECRET_KEY_FILE
+    if not path.exists():
+        temporary = folder / f".{SECRET_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
+    return path.read_text().strip()
+
+
+# --- Every page request ------------------------------------------------------------------
+
+def load_principal() -> Any:
+    """Find who is signed in; end a session that idled too long or no longer holds."""
+    g.principal = None
+    if request.endpoint == "web.static":
+        return None
+    user_id = session.get("user_id")
+    if not user_id:
+        return None
+    current = now()
+    seen = session.get("seen")
+    if seen is None or current.timestamp() - seen > IDLE_TIMEOUT.total_seconds():
+        _end_session()
+        flash(_("You were signed out after a long time without activity. Please sign in "
+                "again."), "info")
+        return None
+    principal = users.session_principal(db_session(), user_id, session.get("stamp", ""))
+    if principal is None:
+        _end_session()
+        return None
+    if current.timestamp() - seen >= SEEN_RESOLUTION.total_seconds():
+        session["seen"] = current.timestamp()
+    g.principal = principal
+    return None
+
+
+def current_principal() -> Principal | None:
+    """Return who is signed in, or None."""
+    return g.get("principal")
+
+
+def csrf_token() -> str:
+    """Return this session's CSRF token, creating it on first use."""
+    token = session.get("csrf")
+    if not token:
+        token = session["csrf"] = secrets.token_urlsafe(32)
+    return token
+
+
+def check_csrf() -> None:
+    """Refuse a POST whose form lacks this session's CSRF token (synchronizer token)."""
+    if request.method not in ("POST", "PUT", "PATCH", "DELETE"):
+        return
+    expected = session.get("csrf")
+    sent = request.form.get("csrf_token", "")
+    if not expected or not hmac.compare_digest(expected.encode(), sent.encode()):
+        abort(400, description="csrf")
+    origin = request.headers.get("Origin")
+    if origin and origin != "null" and urlsplit(origin).netloc != request.host:
+        abort(400, description="csrf")
+
+
+def requires_role(*roles: str) -> Callable:
+    """Let only signed-in people with one of `roles` see the decorated page."""
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def guarded(*args: Any, **kwargs: Any):
+            principal = current_principal()
+            if principal is None:
+                return redirect(url_for("web.auth.sign_in", next=request.full_path.rstrip("?")))
+            if principal.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        guarded.allowed_roles = tuple(roles)
+        return guarded
+
+    return decorate
+
+
+def _end_session() -> None:
+    kept = {key: session[key] for key in KEPT_ON_SIGN_OUT if key in session}
+    session.clear()
+    session.update(kept)
+    g.principal = None
+
+
+def home_url(principal: Principal) -> str:
+    return url_for(ROLE_HOMES[principal.role])
+
+
+# --- Pages -------------------------------------------------------------------------------
+
+@blp.get("/")
+def index():
+    """Send a signed-in person to her role's start page, anyone else to sign in."""
+    principal = current_principal()
+    if principal is None:
+        return redirect(url_for("web.auth.sign_in"))
+    return redirect(home_url(principal))
+
+
+@blp.route("/aanmelden", methods=["GET", "POST"])
+def sign_in():
+    """Sign in with a user name and password."""
+    next_url = safe_next(request.values.get("next"))
+    if request.method == "GET":
+        if current_principal() is not None:
+            return redirect(next_url or home_url(current_principal()))
+        return render("sign_in.html", next_url=next_url, name="")
+    name = request.form.get("name", "").strip()[:64]
+    password = request.form.get("password", "")
+    client = throttle.client_key(request.remote_addr or "unknown")
+    blocked = throttle.blocked_until(db_session(), client, now())
+    if blocked is not None:
+        minutes = max(1, round((blocked - now()).total_seconds() / 60))
+        error = _("Too many failed attempts from this device. Try again in %(minutes)d "
+                  "minutes.", minutes=minutes)
+        response = render("sign_in.html", status=429, next_url=next_url, name=name,
+                          error=error)
+        response.headers["Retry-After"] = str(minutes * 60)
+        return response
+    result = users.sign_in(db_session(), name, password, now())
+    if result.principal is None:
+        _note_failure(client, result.user_id, result.reason or "refused")
+        return render("sign_in.html", status=401, next_url=next_url, name=name,
+                      error=_("The user name or password is not right."))
+    # A new session on every sign-in: nothing chosen before it (session fixation) survives.
+    _end_session()
+    session.permanent = True
+    session.update(user_id=result.user_id, stamp=result.session_stamp,
+                   seen=now().timestamp(), csrf=secrets.token_urlsafe(32))
+    g.principal = result.principal
+    return redirect(next_url or home_url(result.principal), code=303)
+
+
+@blp.post("/afmelden")
+def sign_out():
+    """Sign out and forget the session."""
+    principal = current_principal()
+    if principal is not None:
+        users.record_sign_out(db_session(), principal, now())
+    _end_session()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("web.auth.sign_in"), code=303)
+
+
+def _note_failure(client: str, user_id: str | None, reason: str) -> None:
+    """Count and audit a refused sign-in once the request's transaction has rolled back."""
+    moment = now()
+
+    def write() -> None:
+        own = new_session()
+        try:
+            throttle.record_failure(own, client, moment)
+            users.record_sign_in_failure(own, user_id=user_id, reason=reason, now=moment)
+            own.commit()
+        finally:
+            own.close()
+
+    run_after_transaction(write)

@@ -1,0 +1,84 @@
+"""The words people read for the codes of the domain (CONTRACT vocabularies)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+
+LEVELS = {
+    "groen": _l("Green"),
+    "oranje": _l("Orange"),
+    "rood": _l("Red"),
+}
+
+LEVEL_HINTS = {
+    "groen": _l("safety can be restored with simple measures"),
+    "oranje": _l("specialised help needed; an open location is fine"),
+    "rood": _l("extreme threat: a secret, secured location far away"),
+}
+
+FEATURES = {
+    "wheelchair_accessible": _l("Wheelchair accessible"),
+    "pets_allowed": _l("Pets allowed"),
+    "men": _l("Takes men"),
+    "lhbti": _l("LGBTI+ safe"),
+    "honour_related_violence": _l("Honour-related violence"),
+    "human_trafficking": _l("Human trafficking"),
+}
+
+NEEDS = {
+    "wheelchair_accessible": _l("Wheelchair"),
+    "pets_allowed": _l("Brings a pet"),
+    "men": _l("Client is a man"),
+    "lhbti": _l("LGBTI+ safe place"),
+    "honour_related_violence": _l("Honour-related violence"),
+    "human_trafficking": _l("Human trafficking"),
+}
+
+UNIT_STATUSES = {
+    "free": _l("Free"),
+    "held": _l("Held"),
+    "occupied": _l("Occupied"),
+    "closed": _l("Out of use"),
+}
+
+REQUEST_STATUSES = {
+    "open": _l("Open"),
+    "held": _l("Place held"),
+    "placed": _l("Placed"),
+    "cancelled": _l("Cancelled"),
+}
+
+HOLD_STATUSES = {
+    "active": _l("Held"),
+    "released": _l("Released"),
+    "confirmed": _l("Confirmed"),
+    "expired": _l("Expired"),
+    "cancelled": _l("Cancelled"),
+}
+
+
+def exclusion(reason: str, count: int) -> str:
+    """Return one line of why locations were not proposed, in plain words."""
+    if reason == "too_close_to_danger":
+        return ngettext("%(num)d location is too close to where the danger is.",
+                        "%(num)d locations are too close to where the danger is.", count)
+    if reason == "safety_level_too_low":
+        return ngettext("%(num)d location is not secure enough for this safety code.",
+                        "%(num)d locations are not secure enough for this safety code.", count)
+    if reason == "missing_features":
+        return ngettext("%(num)d location does not offer what is needed.",
+                        "%(num)d locations do not offer what is needed.", count)
+    if reason == "no_free_unit_large_enough":
+        return ngettext("%(num)d location has no free room with enough beds.",
+                        "%(num)d locations have no free room with enough beds.", count)
+    if reason == "excluded_by_request":
+        return ngettext("%(num)d location was excluded by you.",
+                        "%(num)d locations were excluded by you.", count)
+    if reason == "origin_region_not_allowed":
+        return ngettext(
+            "%(num)d location lies in her own region, and a red case must go elsewhere.",
+            "%(num)d locations lie in her own region, and a red case must go elsewhere.",
+            count)
+    return ngettext("%(num)d location was left out.", "%(num)d locations were left out.",
+                    count)

@@ -1,0 +1,1 @@
+"""One module of pages per role; each calls the same services as the API."""

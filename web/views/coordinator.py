@@ -1,0 +1,149 @@
+"""The coordinator's bed board: her units as tiles, who is on the way, discharge.
+
+Everything goes through the availability, holds and placements services with her
+principal, so she sees and changes only her own locations (an admin: any location).
+The bed board never shows the address: she knows it, and a page that does not carry it
+cannot leak it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+
+from shelter_match.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
+from shelter_match.services import availability, holds, placements, regions
+from web.auth import current_principal, requires_role
+from web.forms import Form
+from web.labels import UNIT_STATUSES
+from web.pages import db_session, now, render, rollback
+
+blp = Blueprint("coordinator", __name__, url_prefix="/coordinator")
+
+ROLES = ("coordinator", "admin")
+SETTABLE = ("free", "occupied", "closed")
+SECRET_KEYS = ("address", "lat", "lon")
+
+
+def _board(location_id: str) -> dict[str, Any]:
+    """Return a location with its units as the bed board shows it (never its address)."""
+    principal = current_principal()
+    if not principal.manages_location(location_id):
+        abort(404)
+    detail = availability.location_detail(db_session(), location_id, viewer=principal,
+                                          now=now())
+    return {key: value for key, value in detail.items() if key not in SECRET_KEYS}
+
+
+@blp.get("")
+@requires_role(*ROLES)
+def home():
+    """List her locations with what they have free; one location goes straight to its board."""
+    principal = current_principal()
+    if principal.is_admin:
+        return redirect(url_for("web.admin.home"))
+    boards = [_board(location_id) for location_id in sorted(principal.location_ids)]
+    boards.sort(key=lambda board: board["name"])
+    if len(boards) == 1:
+        return redirect(url_for(".location", location_id=boards[0]["id"]))
+    coming = holds.list_holds(db_session(), actor=principal, now=now(), status="active")
+    on_the_way: dict[str, int] = {}
+    for view in coming:
+        on_the_way[view.hold.location_id] = on_the_way.get(view.hold.location_id, 0) + 1
+    return render("coordinator/home.html", boards=boards, on_the_way=on_the_way,
+                  region_names=_region_names())
+
+
+@blp.get("/locaties/<location_id>")
+@requires_role(*ROLES)
+def location(location_id: str):
+    """Show the bed board of one location: tiles, who is on the way, who is staying."""
+    board = _board(location_id)
+    principal = current_principal()
+    coming = holds.list_holds(db_session(), actor=principal, now=now(),
+                              location_id=location_id, status="active")
+    staying = placements.list_placements(db_session(), actor=principal,
+                                         location_id=location_id, open_only=True)
+    placed_units = {view.placement.unit_id for view in staying}
+    return render("coordinator/location.html", board=board, coming=coming, staying=staying,
+                  placed_units=placed_units, region_names=_region_names(),
+                  settable=SETTABLE)
+
+
+@blp.post("/eenheden/<unit_id>")
+@requires_role(*ROLES)
+def set_status(unit_id: str):
+    """Set a unit free, occupied or out of use, with one tap."""
+    form = Form(request.form)
+    location_id = form.text("location_id")
+    status = form.text("status")
+    version = form.integer("version", default=0)
+    back = url_for(".location", location_id=location_id) + f"#unit-{unit_id}"
+    try:
+        unit = availability.update_unit(db_session(), unit_id, actor=current_principal(),
+                                        now=now(), status=status, if_match=[version])
+    except PreconditionFailed:
+        rollback()
+        flash(_("Someone changed this unit just before you. Look at its state now and tap "
+                "again if needed."), "warning")
+    except Conflict:
+        rollback()
+        flash(_("This unit is held for, or occupied by, a placement. It changes when the "
+                "hold is released or expires, or when the household is discharged."),
+              "warning")
+    except (ValidationFailed, NotFound):
+        rollback()
+        flash(_("That change is not possible."), "error")
+    else:
+        flash(_("Unit %(label)s is now: %(state)s.", label=unit["label"],
+                state=UNIT_STATUSES.get(unit["status"], unit["status"])), "success")
+    return redirect(back, code=303)
+
+
+@blp.post("/locaties/<location_id>/alles-klopt")
+@requires_role(*ROLES)
+def confirm(location_id: str):
+    """Record that every unit's state was checked and is right ("alles klopt")."""
+    availability.confirm_availability(db_session(), location_id, actor=current_principal(),
+                                      now=now())
+    flash(_("Thank you: the availability is marked as checked."), "success")
+    return redirect(url_for(".location", location_id=location_id), code=303)
+
+
+@blp.post("/vasthoudingen/<hold_id>/bevestigen")
+@requires_role(*ROLES)
+def confirm_hold(hold_id: str):
+    """Confirm a hold at her location: the household is expected and the unit occupied."""
+    location_id = Form(request.form).text("location_id")
+    try:
+        placements.confirm_hold(db_session(), hold_id, actor=current_principal(), now=now())
+    except Conflict:
+        rollback()
+        flash(_("This hold is no longer active: it expired or was released."), "warning")
+    else:
+        flash(_("The placement is confirmed; the unit is occupied."), "success")
+    return redirect(url_for(".location", location_id=location_id) + "#coming", code=303)
+
+
+@blp.post("/plaatsingen/<placement_id>/uitstroom")
+@requires_role(*ROLES)
+def discharge(placement_id: str):
+    """Discharge a household (uitstroom): the placement ends and the unit is free."""
+    location_id = Form(request.form).text("location_id")
+    try:
+        view = placements.discharge(db_session(), placement_id, actor=current_principal(),
+                                    now=now())
+    except Conflict:
+        rollback()
+        flash(_("This placement had already ended."), "warning")
+    else:
+        flash(_("Discharged: the placement in unit %(label)s has ended.",
+                label=view.unit.label), "success")
+    return redirect(url_for(".location", location_id=location_id) + "#staying", code=303)
+
+
+def _region_names() -> dict[str, str]:
+    return {region.code: region.name for region in regions.list_regions(db_session())}
+

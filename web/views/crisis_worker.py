@@ -1,0 +1,241 @@
+"""The crisis worker's pages: describe the case, see safe options, hold one, confirm.
+
+Made for a phone at night: one form, options as cards, one tap to hold. The address is
+shown once, in the answer to "confirm" (the placements service audits that disclosure);
+it is never put in a cookie, a redirect or any other page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from shelter_match.errors import Conflict, ValidationFailed
+from shelter_match.gazetteer import Gazetteer
+from shelter_match.services import (
+    availability,
+    holds,
+    placements,
+    proposals,
+    regions,
+    requests,
+)
+from shelter_match.services.policy import get_policy
+from web import labels
+from web.auth import current_principal, requires_role
+from web.forms import Form
+from web.pages import db_session, now, render, rollback
+
+blp = Blueprint("crisis", __name__, url_prefix="/crisis")
+
+ROLES = ("crisis_worker", "admin")
+HINTS = {
+    "case_reference": _l("Use a pseudonymous reference such as VT-2026-0042: letters, digits, "
+                         "'.', '_', '/' or '-', with at least one digit. Never a name or BSN."),
+    "origin_region_code": _l("Choose the region she comes from."),
+    "risk_level": _l("Choose the safety code."),
+    "household.adults": _l("Fill in 1 to %(max)d adults.", max=requests.MAX_ADULTS),
+    "household.children": _l("Fill in 0 to %(max)d children.", max=requests.MAX_CHILDREN),
+    "needs": _l("Choose from the list."),
+    "excluded_region_codes": _l("Choose regions from the list."),
+    "excluded_location_ids": _l("Choose locations from the list."),
+}
+POINT_HINTS = {
+    "danger": _l("Fill in a Dutch municipality or town, or both coordinates (in the "
+                 "Netherlands)."),
+    "current": _l("Fill in a Dutch municipality or town, or both coordinates (in the "
+                  "Netherlands), or leave both empty."),
+}
+OPEN_STATUSES = ("open", "held")
+
+
+@blp.get("")
+@requires_role(*ROLES)
+def home():
+    """List her open requests and holds, then the ones closed recently."""
+    views = requests.list_requests(db_session(), actor=current_principal(), now=now(),
+                                   limit=50)
+    current = [view for view in views if view.status in OPEN_STATUSES]
+    closed = [view for view in views if view.status not in OPEN_STATUSES][:10]
+    return render("crisis/home.html", current=current, closed=closed,
+                  region_names=_region_names())
+
+
+@blp.route("/aanvragen/nieuw", methods=["GET", "POST"])
+@requires_role(*ROLES)
+def new_request():
+    """Describe the case: one form, then the options."""
+    form = Form(request.form)
+    if request.method == "GET":
+        return _request_form(form, {"adults": "1", "children": "0"})
+    data = _request_data(form)
+    suggestions: dict[str, list[str]] = {}
+    if not form.errors:
+        try:
+            created = requests.create_request(db_session(), data, actor=current_principal(),
+                                              now=now())
+        except ValidationFailed as error:
+            suggestions = error.extra.get("suggestions", {})
+            form.take(error, {**HINTS, **_point_hints(error)})
+        else:
+            return redirect(url_for(".request_page", request_id=created.id), code=303)
+    return _request_form(form, request.form, status=422, suggestions=suggestions)
+
+
+def _request_data(form: Form) -> requests.RequestData:
+    """Turn the form into the service's request data (the service checks every rule)."""
+    return requests.RequestData(
+        case_reference=form.text("case_reference"),
+        origin_region_code=form.text("origin_region_code"),
+        risk_level=form.text("risk_level"),
+        danger=_point(form, "danger") or requests.PointData(),
+        current=_point(form, "current"),
+        adults=form.integer("household-adults", default=0) or 0,
+        children=form.integer("household-children", default=0) or 0,
+        needs=form.many("needs", labels.FEATURES),
+        excluded_region_codes=form.data.getlist("excluded_region_codes"),
+        excluded_location_ids=form.data.getlist("excluded_location_ids"),
+    )
+
+
+def _point(form: Form, name: str) -> requests.PointData | None:
+    """Return a place name (or a suggestion she tapped) or coordinates; None when empty."""
+    place = form.text(f"{name}_suggestion") or form.text(f"{name}_place")
+    if place:
+        return requests.PointData(place=place)
+    if form.text(f"{name}_lat") or form.text(f"{name}_lon"):
+        return requests.PointData(lat=form.decimal(f"{name}_lat"),
+                                  lon=form.decimal(f"{name}_lon"))
+    return None
+
+
+def _point_hints(error: ValidationFailed) -> dict[str, Any]:
+    # An unknown place comes with suggestions, shown as buttons; the message says so.
+    hints: dict[str, Any] = {}
+    for name, hint in POINT_HINTS.items():
+        if name in error.errors:
+            if error.extra.get("suggestions", {}).get(name):
+                hints[name] = _("We do not know this place. Did you mean one of these?")
+            else:
+                hints[name] = hint
+    return hints
+
+
+def _request_form(form: Form, values: Any, status: int = 200,
+                  suggestions: dict[str, list[str]] | None = None):
+    session = db_session()
+    others = availability.list_locations(session, viewer=current_principal(), now=now())
+    return render(
+        "crisis/new_request.html", status=status, form=form, values=values,
+        suggestions=suggestions or {},
+        regions=[(region.code, region.name) for region in regions.list_regions(session)],
+        levels=[(code, labels.LEVELS[code], labels.LEVEL_HINTS[code]) for code in labels.LEVELS],
+        needs=[(code, str(text)) for code, text in labels.NEEDS.items()],
+        locations=[(location["id"], location["name"]) for location in others],
+        places=_place_names(),
+    )
+
+
+def _place_names() -> list[str]:
+    return sorted({place.name for place in Gazetteer.default().places()})
+
+
+@blp.get("/aanvragen/<request_id>")
+@requires_role(*ROLES)
+def request_page(request_id: str):
+    """Show one request: its hold with the time left, or the safe options to hold."""
+    session = db_session()
+    principal = current_principal()
+    view = requests.view_request(session, request_id, actor=principal, now=now())
+    hold = None
+    proposal = None
+    if view.active_hold is not None:
+        hold = holds.view_hold(session, view.active_hold.id, actor=principal, now=now())
+    elif view.status == "open":
+        proposal = _proposal(request_id)
+    return render("crisis/request.html", view=view, hold=hold, proposal=proposal,
+                  policy=get_policy(session), region_names=_region_names())
+
+
+def _proposal(request_id: str) -> dict[str, Any]:
+    """Return the ranked options, each with the facts a card shows, and why others fell."""
+    proposal = proposals.propose_for_request(db_session(), request_id,
+                                             actor=current_principal(), now=now())
+    proposal["why_not"] = [labels.exclusion(entry["reason"], entry["locations"])
+                           for entry in proposal["excluded"] if entry["locations"]]
+    return proposal
+
+
+@blp.post("/aanvragen/<request_id>/vasthouden")
+@requires_role(*ROLES)
+def hold(request_id: str):
+    """Hold the chosen unit for this request while she phones."""
+    unit_id = Form(request.form).text("unit_id")
+    try:
+        holds.create_hold(db_session(), request_id, unit_id, actor=current_principal(),
+                          now=now())
+    except Conflict:
+        rollback()
+        flash(_("This place cannot be held any more: it was just taken, or no longer fits. "
+                "Here are the options as they are now."), "warning")
+    except ValidationFailed:
+        rollback()
+        flash(_("Choose one of the options."), "error")
+    else:
+        flash(_("The place is held for you. Phone the location, then confirm."), "success")
+    return redirect(url_for(".request_page", request_id=request_id), code=303)
+
+
+@blp.post("/vasthoudingen/<hold_id>/bevestigen")
+@requires_role(*ROLES)
+def confirm(hold_id: str):
+    """Confirm the hold: she is placed; show the address, this once."""
+    request_id = Form(request.form).text("request_id")
+    try:
+        view = placements.confirm_hold(db_session(), hold_id, actor=current_principal(),
+                                       now=now())
+    except Conflict:
+        rollback()
+        flash(_("This hold has expired or was released; it cannot be confirmed. Hold a "
+                "place again."), "warning")
+        return redirect(url_for(".request_page", request_id=request_id), code=303)
+    # Rendered as the answer to the POST, not after a redirect: the address must not
+    # travel through the session cookie, and reloading would only say "confirmed already".
+    return render("crisis/placed.html", placement=view.placement, location=view.location,
+                  unit=view.unit, region_names=_region_names())
+
+
+@blp.post("/vasthoudingen/<hold_id>/loslaten")
+@requires_role(*ROLES)
+def release(hold_id: str):
+    """Release the hold: the unit is free again and the request open."""
+    request_id = Form(request.form).text("request_id")
+    try:
+        holds.release_hold(db_session(), hold_id, actor=current_principal(), now=now())
+    except Conflict:
+        rollback()
+        flash(_("This hold had already ended."), "info")
+    else:
+        flash(_("The place is released."), "success")
+    return redirect(url_for(".request_page", request_id=request_id), code=303)
+
+
+@blp.post("/aanvragen/<request_id>/annuleren")
+@requires_role(*ROLES)
+def cancel(request_id: str):
+    """Cancel the request (and release its hold)."""
+    try:
+        holds.cancel_request(db_session(), request_id, actor=current_principal(), now=now())
+    except Conflict:
+        rollback()
+        flash(_("This request was already closed."), "info")
+    else:
+        flash(_("The request is cancelled."), "success")
+    return redirect(url_for(".home"), code=303)
+
+
+def _region_names() -> dict[str, str]:
+    return {region.code: region.name for region in regions.list_regions(db_session())}
