@@ -338,3 +338,30 @@ def test_openapi_documents_the_path(client):
     assert "Idempotency-Key" in {p["name"] for p in post.get("parameters", [])}
     score = spec["components"]["schemas"]["Option"]["properties"]["score"]
     assert "lower is better" in score["description"]
+
+
+def test_joint_proposals_over_the_api(client, session, clock, network, worker):
+    """Three households of three, two units that fit them: two placed, no unit twice."""
+    ids = [create(client, worker, case_reference=f"VT-2026-01{n}")["id"] for n in range(3)]
+    before = snapshot(session)
+    response = client.post("/api/v1/batch-proposals", json={"request_ids": ids},
+                           headers=worker.headers)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    body = response.get_json()
+    assert body["placed"] == 2
+    assert [a["request_id"] for a in body["assignments"]] == ids
+    placed = [a for a in body["assignments"] if a["unit_id"] is not None]
+    assert len({a["unit_id"] for a in placed}) == 2
+    assert {a["location_id"] for a in placed} == {network["far"].id, network["middle"].id}
+    assert all(a["distance_from_danger_km"] >= 75 for a in placed)
+    [unplaced] = [a for a in body["assignments"] if a["unit_id"] is None]
+    assert unplaced["reason"]
+    assert not keys_in(body) & SECRET_KEYS
+    assert snapshot(session) == before  # nothing is held by a joint proposal
+
+    problem(client.post("/api/v1/batch-proposals", json={"request_ids": [ids[0], ids[0]]},
+                        headers=worker.headers), 422)
+    coordinator = make_caller(session, clock, "coordinator",
+                              location_ids=(network["far"].id,))
+    problem(client.post("/api/v1/batch-proposals", json={"request_ids": ids},
+                        headers=coordinator.headers), 403)
