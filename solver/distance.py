@@ -27,7 +27,7 @@ DOMAIN_LON = (3.0, 7.5)
 # Lambert's formula drops terms of second order in the flattening, so its relative error is
 # of the order f**2 = 1.1e-5. Shrinking by exactly that much is therefore safe by
 # construction; measured against geopy over the domain (tests/solver/test_distance.py,
-# bench/solver.py) the formula itself overestimates by at most ~3e-10 relative (under a
+# bench/solver.py) the formula itself overestimates by at most ~5e-10 relative (under a
 # millimetre), so the margin is tens of thousands of times what is needed, and it costs at
 # most ~5 m over the longest Dutch pair.
 LAMBERT_SAFETY_MARGIN = FLATTENING**2
