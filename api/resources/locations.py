@@ -6,6 +6,7 @@ from flask.views import MethodView
 
 from api.auth import ALL_ROLES, current_principal, now
 from api.database import db_session
+from api.idempotency import idempotent
 from api.schemas.locations import (
     AvailabilityConfirmationSchema,
     LocationPatchSchema,
@@ -68,6 +69,7 @@ class Locations(MethodView):
         return Response(dump_location_summaries(summaries), mimetype="application/json")
 
     @blp.requires("admin")
+    @idempotent()
     @blp.arguments(NewLocationSchema)
     @blp.response(201, LocationSchema)
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
@@ -117,6 +119,7 @@ class LocationById(MethodView):
 @blp.route("/<location_id>/units")
 class LocationUnits(MethodView):
     @blp.requires(*WRITERS)
+    @idempotent()
     @blp.arguments(NewUnitSchema)
     @blp.response(201, UnitSchema)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -139,6 +142,7 @@ class LocationUnits(MethodView):
 @blp.route("/<location_id>/availability-confirmations")
 class AvailabilityConfirmations(MethodView):
     @blp.requires(*WRITERS)
+    @idempotent()
     @blp.response(201, AvailabilityConfirmationSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.doc(description="The location's own coordinator (or an admin) says \"checked, still "

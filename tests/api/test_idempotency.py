@@ -181,3 +181,44 @@ def test_concurrent_identical_holds_make_one_hold(fresh_database_url, backend, c
     with Session(engine) as session:
         assert count(session, Hold) == 1
     engine.dispose()
+
+
+NEW_LOCATION = {
+    "name": "Veilig Huis Retry", "region_code": "GM0344", "safety_level": "rood",
+    "lat": 52.08, "lon": 5.13, "address": "Stille Laan 4, Utrecht", "features": [],
+    "accepts_night_intake": True, "units": [{"label": "Kamer 1", "beds": 1}],
+}
+
+
+def test_a_replayed_location_creation_creates_one_location(client, session, clock):
+    from shelter_match.models import Location
+
+    admin = make_caller(session, clock, "admin")
+    headers = {**admin.headers, "Idempotency-Key": "new-location-1"}
+    first = client.post("/api/v1/locations", json=NEW_LOCATION, headers=headers)
+    assert first.status_code == 201, first.get_json()
+    before = snapshot(session)
+    locations = count(session, Location)
+    again = client.post("/api/v1/locations", json=NEW_LOCATION, headers=headers)
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json() == first.get_json()
+    assert count(session, Location) == locations
+    assert snapshot(session) == before
+
+
+def test_a_replayed_unit_creation_or_confirmation_writes_nothing_new(client, session, clock):
+    location = make_location(session, clock, units=(("A", 2),))
+    coordinator = make_caller(session, clock, "coordinator", location_ids=(location.id,))
+    for path, body in ((f"/api/v1/locations/{location.id}/units", {"label": "B", "beds": 3}),
+                       (f"/api/v1/locations/{location.id}/availability-confirmations", None)):
+        headers = {**coordinator.headers, "Idempotency-Key": f"retry-{path}"}
+        first = client.post(path, json=body, headers=headers)
+        assert first.status_code == 201, first.get_json()
+        before = snapshot(session)
+        clock.advance(minutes=1)
+        again = client.post(path, json=body, headers=headers)
+        assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+        assert again.get_json() == first.get_json()
+        assert snapshot(session) == before
+    shown = client.get(f"/api/v1/locations/{location.id}", headers=coordinator.headers)
+    assert [u["label"] for u in shown.get_json()["units"]] == ["A", "B"]
