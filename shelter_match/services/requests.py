@@ -103,6 +103,21 @@ def is_bsn(digits: str) -> bool:
     return total % 11 == 0 and digits != "000000000"
 
 
+def _bsn_candidates(reference: str) -> list[str]:
+    """Return each run of digits, and each 9 digits written in groups (1234.56.782)."""
+    candidates = re.findall(r"\d+", reference)
+    # Why the groups: a BSN is often written with dots or dashes, and a reference is no
+    # less identifying for it. Only nine digits in all, so YYYY-NNNN references stay free.
+    for written in re.findall(r"\d+(?:[._/-]\d+)+", reference):
+        groups = re.split(r"\D", written)
+        for start in range(len(groups)):
+            for end in range(start + 2, len(groups) + 1):
+                joined = "".join(groups[start:end])
+                if len(joined) == 9:
+                    candidates.append(joined)
+    return candidates
+
+
 def case_reference_errors(reference: str) -> list[str]:
     """Return why a case reference is refused (it must not be a name or a BSN)."""
     if not reference:
@@ -117,7 +132,7 @@ def case_reference_errors(reference: str) -> list[str]:
     if not any(ch.isdigit() for ch in reference):
         return ["Must contain a digit: a pseudonymous reference such as VT-2026-0042, "
                 "never a name."]
-    if any(is_bsn(run) for run in re.findall(r"\d+", reference)):
+    if any(is_bsn(digits) for digits in _bsn_candidates(reference)):
         return ["Looks like a BSN: use a pseudonymous reference, never a citizen service "
                 "number."]
     return []

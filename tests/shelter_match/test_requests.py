@@ -50,7 +50,8 @@ def test_bsn_elfproef_refuses_other_numbers(number):
 
 
 @pytest.mark.parametrize("reference",
-                         ["VT-2026-0042", "case.17", "A1", "2026/0042_b", "x" * 63 + "1"])
+                         ["VT-2026-0042", "case.17", "A1", "2026/0042_b", "x" * 63 + "1",
+                          "VT-123-456-783"])  # nine digits in groups failing the elfproef
 def test_pseudonymous_references_are_accepted(reference):
     assert case_reference_errors(reference) == []
 
@@ -60,6 +61,9 @@ def test_pseudonymous_references_are_accepted(reference):
     "JanJansen",           # no digit: a name, not a reference
     "123456782",           # a BSN
     "VT-111222333",        # a BSN inside a reference
+    "1234.56.782",         # a BSN written in groups, as on a passport
+    "VT-123-456-782",      # a BSN in groups inside a reference
+    "VT-9-1234.56.782",    # ... after another group
     "-VT1",                # must start with a letter or digit
     "VT 2026",             # spaces
     "Zoë-1",               # not ASCII
