@@ -37,6 +37,15 @@ def placement_body(view: PlacementView) -> dict:
     return body
 
 
+def _disclosed(view: PlacementView) -> dict:
+    # Every answer that carries an address is audited, as the confirmation is.
+    if view.show_address:
+        placements.note_address_disclosed(db_session(), actor=current_principal(),
+                                          location_id=view.location.id, now=now(),
+                                          placement_id=view.placement.id)
+    return placement_body(view)
+
+
 @blp.route("")
 class Placements(MethodView):
     @blp.requires(*ROLES)
@@ -44,9 +53,11 @@ class Placements(MethodView):
     @blp.response(200, PlacementSchema(many=True))
     def get(self, args):
         """List placements at my locations (admin: all), newest first."""
-        views = placements.list_placements(db_session(), actor=current_principal(),
+        session, principal = db_session(), current_principal()
+        views = placements.list_placements(session, actor=principal,
                                            location_id=args.get("location_id"),
                                            open_only=args["open"])
+        placements.note_addresses_listed(session, actor=principal, views=views, now=now())
         return [placement_body(view) for view in views]
 
 
@@ -56,8 +67,8 @@ class PlacementById(MethodView):
     @blp.response(200, PlacementSchema)
     def get(self, placement_id):
         """Show a placement at one of my locations."""
-        return placement_body(placements.get_placement(db_session(), placement_id,
-                                                       actor=current_principal()))
+        return _disclosed(placements.get_placement(db_session(), placement_id,
+                                                   actor=current_principal()))
 
 
 @blp.route("/<placement_id>/discharge")
@@ -70,4 +81,4 @@ class PlacementDischarge(MethodView):
         """End a placement (she left); the unit becomes free."""
         view = placements.discharge(db_session(), placement_id, actor=current_principal(),
                                     now=now(), ended_at=args["ended_at"])
-        return placement_body(view)
+        return _disclosed(view)

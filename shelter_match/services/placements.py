@@ -99,6 +99,20 @@ def note_address_disclosed(session: Session, *, actor: Principal, location_id: s
                  object_id=location_id, now=now, **detail)
 
 
+def note_addresses_listed(session: Session, *, actor: Principal,
+                          views: list[PlacementView], now: datetime) -> None:
+    """Audit that a list of placements showed `actor` their locations' addresses.
+
+    One event per list, counting the locations, as a list of locations is audited: a
+    coordinator's list of fifty stays does not write fifty events.
+    """
+    shown = {view.location.id for view in views if view.show_address}
+    if shown:
+        audit.record(session, actor=actor, action="location.addresses_listed",
+                     object_type="location", object_id=None, now=now,
+                     locations=len(shown), placements=len(views))
+
+
 def may_see_placement(actor: Principal, placement: Placement) -> bool:
     """Return whether `actor` may see a placement: its location's coordinator, an admin."""
     return actor.manages_location(placement.location_id)

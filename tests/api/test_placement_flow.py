@@ -365,3 +365,41 @@ def test_joint_proposals_over_the_api(client, session, clock, network, worker):
                               location_ids=(network["far"].id,))
     problem(client.post("/api/v1/batch-proposals", json={"request_ids": ids},
                         headers=coordinator.headers), 403)
+
+
+def test_every_placement_answer_with_an_address_is_audited(client, session, clock, network,
+                                                           worker):
+    created = create(client, worker)
+    unit = session.scalars(select(Unit).where(Unit.label == "N1")).one()
+    hold = client.post(f"/api/v1/placement-requests/{created['id']}/holds",
+                       json={"unit_id": unit.id}, headers=worker.headers).get_json()
+    placement = client.post(f"/api/v1/holds/{hold['id']}/confirm",
+                            headers=worker.headers).get_json()
+    coordinator = make_caller(session, clock, "coordinator", location_ids=(network["far"].id,))
+
+    def disclosures():
+        return session.execute(select(AuditEvent.action, AuditEvent.object_id,
+                                      AuditEvent.detail).where(
+            AuditEvent.actor_id == coordinator.user.id)).all()
+
+    path = f"/api/v1/placements/{placement['id']}"
+    for method, url, body in (("get", "/api/v1/placements", None), ("get", path, None),
+                              ("post", f"{path}/discharge", {})):
+        before = len(disclosures())
+        answer = getattr(client, method)(url, json=body, headers=coordinator.headers)
+        assert answer.status_code == 200 and "Noorderweg 3" in answer.get_data(as_text=True)
+        new = disclosures()[before:]
+        shown = [(action, object_id, detail) for action, object_id, detail in new
+                 if action in ("address.disclosed", "location.addresses_listed")]
+        assert len(shown) == 1, new
+        action, object_id, detail = shown[0]
+        if action == "address.disclosed":
+            assert (object_id, detail) == (network["far"].id, {"placement_id": placement["id"]})
+        else:
+            assert detail == {"locations": 1, "placements": 1}
+        assert "Noorderweg" not in json.dumps(detail)
+    # A list without placements shows no address and writes nothing.
+    stranger = make_caller(session, clock, "coordinator", location_ids=(network["near"].id,))
+    before = snapshot(session)
+    assert client.get("/api/v1/placements", headers=stranger.headers).get_json() == []
+    assert snapshot(session) == before
