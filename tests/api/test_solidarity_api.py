@@ -213,6 +213,19 @@ def test_json_is_the_default_and_unknown_media_types_are_406(client, reviewer):
     assert refused.status_code == 406 and refused.mimetype == PROBLEM
 
 
+@pytest.mark.parametrize(("accept", "mimetype"), [
+    ("text/csv; charset=utf-8", "text/csv"),
+    ("text/csv;header=present", "text/csv"),
+    ("application/json; charset=utf-8", "application/json"),
+    ("text/csv; charset=utf-8; q=0.4, application/json; q=0.9", "application/json"),
+    ("application/json;q=0.1, text/csv;charset=UTF-8", "text/csv"),
+])
+def test_media_type_parameters_do_not_make_406(client, reviewer, accept, mimetype):
+    for path in ("/api/v1/solidarity", "/api/v1/solidarity/flows"):
+        response = client.get(f"{path}?{YEAR}", headers={**reviewer.headers, "Accept": accept})
+        assert response.status_code == 200 and response.mimetype == mimetype
+
+
 def test_openapi_documents_both_media_types_and_the_definitions(client):
     spec = client.get("/api/v1/openapi.json").get_json()
     for path in ("/api/v1/solidarity", "/api/v1/solidarity/flows"):
