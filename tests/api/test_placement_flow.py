@@ -403,3 +403,28 @@ def test_every_placement_answer_with_an_address_is_audited(client, session, cloc
     before = snapshot(session)
     assert client.get("/api/v1/placements", headers=stranger.headers).get_json() == []
     assert snapshot(session) == before
+
+
+def test_after_placement_a_hold_or_second_discharge_is_409_and_changes_nothing(
+        client, session, clock, network, worker):
+    created = create(client, worker)
+    units = {u.label: u for u in session.scalars(select(Unit))}
+    hold = client.post(f"/api/v1/placement-requests/{created['id']}/holds",
+                       json={"unit_id": units["N1"].id}, headers=worker.headers).get_json()
+    placement = client.post(f"/api/v1/holds/{hold['id']}/confirm",
+                            headers=worker.headers).get_json()
+    before = snapshot(session)
+    # A key on a refused POST stores nothing: a retry after the conflict tries again.
+    for headers in (worker.headers, {**worker.headers, "Idempotency-Key": "after-placed"}):
+        refused = problem(client.post(f"/api/v1/placement-requests/{created['id']}/holds",
+                                      json={"unit_id": units["N2"].id}, headers=headers), 409)
+        assert "placed" in refused["detail"]
+    assert snapshot(session) == before
+    coordinator = make_caller(session, clock, "coordinator", location_ids=(network["far"].id,))
+    path = f"/api/v1/placements/{placement['id']}/discharge"
+    assert client.post(path, json={}, headers=coordinator.headers).status_code == 200
+    before = snapshot(session)
+    clock.advance(hours=1)
+    problem(client.post(path, json={}, headers=coordinator.headers), 409)
+    assert snapshot(session) == before
+    assert booking_problems(session, clock.now()) == []
