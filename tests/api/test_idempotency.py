@@ -222,3 +222,14 @@ def test_a_replayed_unit_creation_or_confirmation_writes_nothing_new(client, ses
         assert snapshot(session) == before
     shown = client.get(f"/api/v1/locations/{location.id}", headers=coordinator.headers)
     assert [u["label"] for u in shown.get_json()["units"]] == ["A", "B"]
+
+
+def test_every_creating_post_documents_idempotency_key(client):
+    """The contract: a POST that creates something (answers 201) honours Idempotency-Key."""
+    spec = client.get("/api/v1/openapi.json").get_json()
+    creating = {path: operations["post"] for path, operations in spec["paths"].items()
+                if "201" in operations.get("post", {}).get("responses", {})}
+    assert "/api/v1/locations" in creating and "/api/v1/holds/{hold_id}/confirm" in creating
+    missing = [path for path, post in creating.items()
+               if "Idempotency-Key" not in {p["name"] for p in post.get("parameters", [])}]
+    assert missing == []
