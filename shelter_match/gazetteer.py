@@ -26,7 +26,7 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 EXTRA_CSV = Path(__file__).with_name("data") / "places_extra.csv"
@@ -49,6 +49,10 @@ PROVINCES = {
 
 # A `place` row with coordinates corrects the same-named extract place only this close to them.
 SAME_PLACE_KM = 10.0
+
+# Places of one name further apart than this are ambiguous: a danger point at the wrong one
+# could defeat the minimum distance, so the caller must choose (``ambiguous()``).
+AMBIGUOUS_KM = 15.0
 
 
 @dataclass(frozen=True)
@@ -170,6 +174,9 @@ class Gazetteer:
         # The index: normalised key -> (rank, display name, place); the lowest rank wins.
         index: dict[str, tuple[tuple, str, Place]] = {}
 
+        # Every gemeente and place a name could mean, to find the ambiguous names.
+        namesakes: dict[str, list[Place]] = defaultdict(list)
+
         def offer(name: str, rank: tuple, place: Place) -> None:
             key = normalise(name)
             if key and (key not in index or rank < index[key][0]):
@@ -177,12 +184,18 @@ class Gazetteer:
 
         for place in gemeenten.values():
             offer(place.name, (0,), place)
+            namesakes[normalise(place.name)].append(place)
+            # "Bergen (NH.)" and "Bergen (L.)" are both what people call "Bergen".
+            plain = re.sub(r"\s*\(.*\)$", "", place.name)
+            if plain != place.name:
+                namesakes[normalise(plain)].append(place)
         size = Counter(row.gemeente for row in rows)
         places = []
         for row in sorted(rows, key=lambda r: (normalise(r.name), r.gemeente, r.lat, r.lon)):
             province = row.province or gemeenten[row.gemeente].province
             place = Place(row.name, row.gemeente, province, row.lat, row.lon, "place")
             places.append(place)
+            namesakes[normalise(row.name)].append(place)
             namesake = normalise(row.name) in (normalise(row.former), normalise(row.gemeente))
             offer(
                 row.name,
@@ -215,7 +228,40 @@ class Gazetteer:
                     name, successor.name, successor.province, round(lat, 5), round(lon, 5), "place"
                 ),
             )
+        self._ambiguous = self._qualify_namesakes(index, namesakes, offer)
         self._index = {key: (name, place) for key, (_rank, name, place) in index.items()}
+
+    @staticmethod
+    def _qualify_namesakes(index, namesakes, offer) -> dict[str, tuple[str, ...]]:
+        """Give far-apart namesakes names of their own ("Hengelo (Gelderland)").
+
+        Returns, per ambiguous key, the qualified names, the usual choice first. The
+        qualified names resolve like any other name.
+        """
+        ambiguous: dict[str, tuple[str, ...]] = {}
+        for key, candidates in sorted(namesakes.items()):
+            if key not in index:
+                continue
+            chosen = index[key][2]
+            far = [p for p in candidates
+                   if _km(p.lat, p.lon, chosen.lat, chosen.lon) > AMBIGUOUS_KM]
+            if not far:
+                continue
+            spread = [chosen, *far]
+            provinces = Counter(p.province for p in spread)
+            names = []
+            for place in spread:
+                where = place.province if provinces[place.province] == 1 else place.gemeente
+                if place.name.endswith(")"):  # "Bergen (L.)" says where already
+                    qualified = place.name
+                else:
+                    qualified = f"{place.name} ({where})"
+                    offer(qualified, (1,), replace(place, name=qualified))
+                if qualified not in names:
+                    names.append(qualified)
+            if len(names) > 1:
+                ambiguous[key] = tuple(names)
+        return ambiguous
 
     @staticmethod
     def _apply_place(rows: list[_Row], entry: dict[str, str]) -> None:
@@ -250,6 +296,10 @@ class Gazetteer:
         """Return the place or gemeente a name means, or None when it is unknown."""
         found = self._index.get(normalise(name))
         return found[1] if found else None
+
+    def ambiguous(self, name: str) -> tuple[str, ...]:
+        """Return the names to choose from when `name` means places far apart, else ()."""
+        return self._ambiguous.get(normalise(name), ())
 
     def suggest(self, name: str, limit: int = 5) -> list[str]:
         """Return up to `limit` known names that look most like `name`, best first."""

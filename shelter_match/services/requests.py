@@ -165,6 +165,13 @@ def resolve_point(point: PointData, name: str, errors: dict[str, list[str]],
             errors[name] = [message]
             suggestions[name] = close
             return None
+        choices = gazetteer.ambiguous(text)
+        if choices:
+            # Guessing could put the danger at the wrong town, 100 km off: let her choose.
+            errors[name] = [f"{text!r} names places far apart. Choose one of: "
+                            f"{', '.join(choices)}."]
+            suggestions[name] = list(choices)
+            return None
         return ResolvedPoint(place.lat, place.lon, place.name, place.kind)
     if point.lat is None or point.lon is None:
         errors[name] = ["Give both lat and lon."]

@@ -191,6 +191,21 @@ def test_ambiguous_names_prefer_the_gemeente_or_its_namesake(gazetteer):
     assert gazetteer.resolve("Bergen").name == "Bergen (NH.)"
 
 
+def test_names_of_places_far_apart_are_ambiguous_and_qualified_names_resolve(gazetteer):
+    assert gazetteer.ambiguous("Bergen") == ("Bergen (NH.)", "Bergen (L.)")
+    assert gazetteer.ambiguous("LAREN") == ("Laren (Noord-Holland)", "Laren (Gelderland)")
+    for name in ("Hengelo", "Oosterhout", "Winsum", "Nes"):
+        choices = gazetteer.ambiguous(name)
+        assert len(choices) >= 2, name
+        points = [gazetteer.resolve(choice) for choice in choices]
+        assert all(point is not None for point in points)
+        first = points[0]
+        assert all(math.dist((first.lat, first.lon), (p.lat, p.lon)) > 0.1 for p in points[1:])
+    # Names of one place, or of places close together, need no choice.
+    for name in ("Rotterdam", "Schiedam", "Den Haag", "Utrecht", "Hengelo (Gelderland)"):
+        assert gazetteer.ambiguous(name) == (), name
+
+
 def test_unknown_name_gets_none_and_suggestions(gazetteer):
     assert gazetteer.resolve("Rotterdm") is None
     assert gazetteer.suggest("Rotterdm")[0] == "Rotterdam"

@@ -96,6 +96,26 @@ def test_place_name_resolves_forgiving_case_and_accents(session, clock):
     assert abs(request.danger_lat - 53.03) < 0.011
 
 
+def test_a_name_of_places_far_apart_is_422_until_she_chooses(session, clock):
+    """"Hengelo" is a city in Overijssel and a village in Gelderland, 40 km apart."""
+    worker = make_caller(session, clock, "crisis_worker")
+    actor = principal_of(session, worker)
+    before = session.scalar(select(func.count()).select_from(PlacementRequest))
+    with pytest.raises(ValidationFailed) as caught:
+        requests.create_request(session, data(danger=PointData(place="hengelo")), actor=actor,
+                                now=clock.now())
+    assert caught.value.errors["danger"] == [
+        "'hengelo' names places far apart. Choose one of: Hengelo (Overijssel), "
+        "Hengelo (Gelderland)."]
+    assert caught.value.extra["suggestions"]["danger"] == ["Hengelo (Overijssel)",
+                                                           "Hengelo (Gelderland)"]
+    assert session.scalar(select(func.count()).select_from(PlacementRequest)) == before
+    chosen = requests.create_request(session, data(danger=PointData(place="Hengelo (Gelderland)")),
+                                     actor=actor, now=clock.now())
+    assert chosen.danger_place == "Hengelo (Gelderland)"
+    assert abs(chosen.danger_lat - 52.05) < 0.011 and abs(chosen.danger_lon - 6.31) < 0.011
+
+
 def test_unknown_place_is_422_with_suggestions(session, clock):
     worker = make_caller(session, clock, "crisis_worker")
     with pytest.raises(ValidationFailed) as caught:
