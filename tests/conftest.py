@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from shelter_match.clock import FrozenClock
 from shelter_match.db import create_database_engine
+from tests import leak_scanner
 from tests.databases import (
     POSTGRES_ADMIN_URL,
     create_migrated_database,
@@ -30,6 +31,23 @@ BACKENDS = [b for b in os.environ.get("SHELTER_MATCH_TEST_BACKENDS", "sqlite,pos
             .split(",") if b]
 # 03:00 on a November night, when crisis workers call.
 NIGHT = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
+
+
+def pytest_configure(config) -> None:
+    leak_scanner.install()
+
+
+@pytest.fixture(autouse=True)
+def no_location_leaks(request):
+    """Fail any test during which the app sent a secret address or coordinates to a caller
+    not entitled to them (see tests/leak_scanner.py)."""
+    leak_scanner.scanner.reset()
+    yield
+    leaks = list(leak_scanner.scanner.leaks)
+    leak_scanner.scanner.reset()
+    if leaks:
+        pytest.fail("secret location data leaked:\n" + "\n".join(map(str, leaks)),
+                    pytrace=False)
 
 
 def _require_postgres() -> None:

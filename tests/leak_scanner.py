@@ -1,0 +1,150 @@
+"""Scan every answer the app gives during the tests for secret location data.
+
+A location's address and coordinates may reach only an admin, the location's own
+coordinators and, once, the crisis worker who confirmed a placement there (an audited
+`address.disclosed` event). Every other test in the suite exercises the app somehow; this
+module listens to all of them, so a leak in any page or endpoint fails the run, not only
+in the tests written to look for it.
+
+How: SQLAlchemy events note each location written (its id, address, lat, lon) and each
+audited address disclosure; Flask's `request_finished` signal hands us every response of
+an in-process app (API and web pages alike) together with `g.principal`. A response to a
+caller not entitled to a location must not hold its address (raw or HTML-escaped) nor its
+coordinates (both numbers, as Python and JSON format floats). The scanner is per process,
+so it works the same under xdist; `reset()` runs before each test.
+Answers of a live server (a gunicorn subprocess) are outside its reach.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+
+import markupsafe
+from flask import g, request, request_finished
+from sqlalchemy import event
+
+from shelter_match.models import AuditEvent, Location
+
+SCANNED_TYPES = ("application/json", "application/problem+json", "text/html", "text/csv",
+                 "text/plain")
+
+
+@dataclass(frozen=True)
+class Secret:
+    location_id: str
+    address: str
+    lat: float
+    lon: float
+
+
+@dataclass(frozen=True)
+class Leak:
+    location_id: str
+    what: str
+    path: str
+    caller: str
+
+    def __str__(self) -> str:
+        return f"{self.what} of location {self.location_id} sent to {self.caller}: {self.path}"
+
+
+@functools.lru_cache(maxsize=4096)
+def number_pattern(value: float) -> re.Pattern[str]:
+    """Match a coordinate as it is written in JSON or a page, not inside a longer number."""
+    text = repr(float(value))
+    variants = {re.escape(text), re.escape(text.replace(".", ","))}
+    return re.compile(rf"(?<![\d.,]){'|'.join(sorted(variants))}(?![\d])")
+
+
+def written_forms(address: str) -> set[str]:
+    """Return the address as text, JSON and the two HTML escapings (Jinja's and Python's)."""
+    return {address, str(markupsafe.escape(address)), html.escape(address),
+            json.dumps(address)[1:-1]}
+
+
+@dataclass
+class LeakScanner:
+    secrets: list[Secret] = field(default_factory=list)
+    disclosed: set[tuple[str, str]] = field(default_factory=set)  # (user id, location id)
+    leaks: list[Leak] = field(default_factory=list)
+    responses: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def reset(self) -> None:
+        with self.lock:
+            self.secrets.clear()
+            self.disclosed.clear()
+            self.leaks.clear()
+
+    def note_location(self, location: Location) -> None:
+        if location.id is None or location.address is None:
+            return
+        secret = Secret(location.id, location.address, location.lat, location.lon)
+        with self.lock:
+            if secret not in self.secrets:
+                self.secrets.append(secret)
+
+    def note_disclosure(self, audit_event: AuditEvent) -> None:
+        if audit_event.action == "address.disclosed" and audit_event.actor_id:
+            with self.lock:
+                self.disclosed.add((audit_event.actor_id, audit_event.object_id))
+
+    def entitled(self, principal, location_id: str) -> bool:
+        if principal is None:
+            return False
+        if principal.role == "admin":
+            return True
+        if principal.role == "coordinator" and location_id in principal.location_ids:
+            return True
+        return (principal.user_id, location_id) in self.disclosed
+
+    def scan(self, principal, path: str, text: str) -> list[Leak]:
+        """Return the leaks in one answer `text` sent to `principal` (None: anonymous)."""
+        caller = "anonymous" if principal is None else f"{principal.role} {principal.name}"
+        with self.lock:
+            secrets = list(self.secrets)
+        # A value shared with a location she may see (two test locations at one address)
+        # tells her nothing new.
+        allowed = [s for s in secrets if self.entitled(principal, s.location_id)]
+        allowed_addresses = {s.address for s in allowed}
+        allowed_points = {(s.lat, s.lon) for s in allowed}
+        found = []
+        for secret in secrets:
+            if self.entitled(principal, secret.location_id):
+                continue
+            if secret.address not in allowed_addresses and any(
+                form in text for form in written_forms(secret.address)
+            ):
+                found.append(Leak(secret.location_id, "address", path, caller))
+            if (secret.lat, secret.lon) not in allowed_points and (
+                number_pattern(secret.lat).search(text)
+                and number_pattern(secret.lon).search(text)
+            ):
+                found.append(Leak(secret.location_id, "coordinates", path, caller))
+        return found
+
+    def on_response(self, sender, response, **_extra) -> None:
+        if response.direct_passthrough or response.mimetype not in SCANNED_TYPES:
+            return
+        text = response.get_data(as_text=True)
+        leaks = self.scan(g.get("principal"), f"{request.method} {request.full_path}", text)
+        with self.lock:
+            self.responses += 1
+            self.leaks.extend(leaks)
+
+
+scanner = LeakScanner()
+
+
+def install() -> None:
+    """Listen to every location write, audit event and in-process response."""
+    for name in ("after_insert", "after_update"):
+        event.listen(Location, name, lambda _mapper, _conn, target: scanner.note_location(target))
+    event.listen(AuditEvent, "after_insert",
+                 lambda _mapper, _conn, target: scanner.note_disclosure(target))
+    request_finished.connect(scanner.on_response)
