@@ -129,3 +129,18 @@ def postgres_url() -> Iterator[str]:
     url = create_migrated_database("postgresql")
     yield url
     drop_database(url)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Show how many cases the fuzzer generated and how many failed (also under xdist)."""
+    lines = []
+    for outcome in ("passed", "failed"):
+        for report in terminalreporter.getreports(outcome):
+            found = dict(report.user_properties)
+            if "fuzz_cases" in found:
+                lines.append(f"{report.nodeid}: {found['fuzz_cases']} cases, "
+                             f"{found['fuzz_failures']} failures")
+    if lines:
+        terminalreporter.write_sep("-", "schemathesis fuzzing")
+        for line in lines:
+            terminalreporter.write_line(line)
