@@ -12,7 +12,8 @@ an in-process app (API and web pages alike) together with `g.principal`. A respo
 caller not entitled to a location must not hold its address (raw or HTML-escaped) nor its
 coordinates (both numbers, as Python and JSON format floats). The scanner is per process,
 so it works the same under xdist; `reset()` runs before each test.
-Answers of a live server (a gunicorn subprocess) are outside its reach.
+Answers of a live server (a gunicorn subprocess, tests/live.py) are recorded on the client
+side and scanned against that server's database when it stops (`scan_live_answers`).
 """
 
 from __future__ import annotations
@@ -22,10 +23,13 @@ import html
 import json
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import unquote_plus
 
 import markupsafe
+import requests
 from flask import g, request, request_finished
 from sqlalchemy import event
 
@@ -169,3 +173,87 @@ def install() -> None:
     event.listen(AuditEvent, "after_insert",
                  lambda _mapper, _conn, target: scanner.note_disclosure(target))
     request_finished.connect(scanner.on_response)
+
+
+# --- Answers of a real server (tests/live.py) ----------------------------------------------
+
+@dataclass(frozen=True)
+class LiveAnswer:
+    authorization: str | None
+    has_cookie: bool
+    path: str
+    asked: str
+    content_type: str
+    text: str
+
+
+@contextmanager
+def recording_live_answers(base_url: str) -> Iterator[list[LiveAnswer]]:
+    """Record every `requests` answer from `base_url` while the block runs (any thread)."""
+    answers: list[LiveAnswer] = []
+    lock = threading.Lock()
+    original = requests.Session.send
+
+    def send(session, prepared, **kwargs):
+        response = original(session, prepared, **kwargs)
+        if prepared.url.startswith(base_url):
+            body = prepared.body or b""
+            answer = LiveAnswer(
+                authorization=prepared.headers.get("Authorization"),
+                has_cookie="Cookie" in prepared.headers,
+                path=f"{prepared.method} {prepared.path_url}",
+                asked=unquote_plus(prepared.path_url)
+                + (body.decode("utf-8", "replace") if isinstance(body, bytes) else body),
+                content_type=response.headers.get("Content-Type", "").split(";")[0].strip(),
+                text=response.text,
+            )
+            with lock:
+                answers.append(answer)
+        return response
+
+    requests.Session.send = send
+    try:
+        yield answers
+    finally:
+        requests.Session.send = original
+
+
+def scan_live_answers(database_url: str, answers: list[LiveAnswer]) -> list[Leak]:
+    """Scan a real server's answers against the locations and users of its database.
+
+    The caller of an answer is the owner of its bearer token. An answer to a signed-in page
+    (a cookie, no token) is skipped: its principal lives in the server's session.
+    """
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from shelter_match.db import create_database_engine
+    from shelter_match.models import ApiToken, User
+    from shelter_match.services.auth import hash_token, principal_for
+
+    live = LeakScanner()
+    principals = {}
+    engine = create_database_engine(database_url)
+    try:
+        with Session(engine) as session:
+            for location in session.scalars(select(Location)):
+                live.note_location(location)
+            for audit_event in session.scalars(
+                    select(AuditEvent).where(AuditEvent.action == "address.disclosed")):
+                live.note_disclosure(audit_event)
+            for answer in answers:
+                token = (answer.authorization or "").partition(" ")[2].strip()
+                if token and token not in principals:
+                    user = session.scalar(select(User).join(ApiToken, ApiToken.user_id == User.id)
+                                          .where(ApiToken.token_hash == hash_token(token)))
+                    principals[token] = principal_for(session, user) if user else None
+    finally:
+        engine.dispose()
+    leaks = []
+    for answer in answers:
+        if answer.content_type not in SCANNED_TYPES or (answer.has_cookie and not
+                                                        answer.authorization):
+            continue
+        token = (answer.authorization or "").partition(" ")[2].strip()
+        leaks += live.scan(principals.get(token), answer.path, answer.text, answer.asked)
+    return leaks

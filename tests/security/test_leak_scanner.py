@@ -80,3 +80,32 @@ def test_a_coordinate_inside_a_longer_number_is_not_a_leak():
     assert scanner.scan(None, "GET /x", '{"lat": 52.0908, "lon": 5.1222}') == []
     assert [leak.what for leak in scanner.scan(None, "GET /x", '[52.09, 5.12]')] == [
         "coordinates"]
+
+
+def test_answers_of_a_live_server_are_scanned_against_its_database(fresh_database_url):
+    from datetime import UTC, datetime
+
+    from sqlalchemy.orm import Session
+
+    from shelter_match.clock import FrozenClock
+    from shelter_match.db import create_database_engine
+    from tests.leak_scanner import LiveAnswer, scan_live_answers
+
+    clock = FrozenClock(datetime(2026, 11, 22, 3, 0, tzinfo=UTC))
+    engine = create_database_engine(fresh_database_url)
+    with Session(engine) as session, session.begin():
+        location = make_location(session, clock, address="Livestraat 12, Zwolle",
+                                 lat=52.5123, lon=6.0911)
+        worker = make_caller(session, clock, "crisis_worker")
+        coordinator = make_caller(session, clock, "coordinator", location_ids=(location.id,))
+    engine.dispose()
+    body = '{"address": "Livestraat 12, Zwolle", "lat": 52.5123, "lon": 6.0911}'
+
+    def answer(caller) -> LiveAnswer:
+        return LiveAnswer(authorization=caller.headers["Authorization"], has_cookie=False,
+                          path="GET /api/v1/locations/x", asked="/api/v1/locations/x",
+                          content_type="application/json", text=body)
+
+    leaks = scan_live_answers(fresh_database_url, [answer(worker), answer(coordinator)])
+    assert sorted(leak.what for leak in leaks) == ["address", "coordinates"]
+    assert all(leak.caller.startswith("crisis_worker") for leak in leaks)
