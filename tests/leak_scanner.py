@@ -35,9 +35,11 @@ from sqlalchemy import event
 
 from shelter_match.models import AuditEvent, Location
 
-# Values too short or too round to be told from other text ("A", "0.0", a score of 5.5) are
-# left out: they come from fuzzed or minimal locations, never from a real address book.
-MIN_ADDRESS_LENGTH = 6
+# Values too short, too word-like or too round to be told from other text ("A", "cancel",
+# "0.0", a score of 5.5) are left out: they come from fuzzed locations, never from a real
+# address book (a street, a number, a town).
+MIN_ADDRESS_LENGTH = 8
+ONE_WORD = re.compile(r"[A-Za-z_]+")
 MIN_COORDINATE_DECIMALS = 2
 
 SCANNED_TYPES = ("application/json", "application/problem+json", "text/html", "text/csv",
@@ -69,6 +71,12 @@ def number_pattern(value: float) -> re.Pattern[str]:
     text = repr(float(value))
     variants = {re.escape(text), re.escape(text.replace(".", ","))}
     return re.compile(rf"(?<![\d.,]){'|'.join(sorted(variants))}(?![\d])")
+
+
+def distinctive_address(address: str) -> bool:
+    """Return whether an address is unlike any word or number the answers hold anyway."""
+    address = address.strip()
+    return len(address) >= MIN_ADDRESS_LENGTH and not ONE_WORD.fullmatch(address)
 
 
 def distinctive(lat: float, lon: float) -> bool:
@@ -137,7 +145,7 @@ class LeakScanner:
         for secret in secrets:
             if self.entitled(principal, secret.location_id):
                 continue
-            if len(secret.address.strip()) >= MIN_ADDRESS_LENGTH and (
+            if distinctive_address(secret.address) and (
                 secret.address not in allowed_addresses) and secret.address not in asked and any(
                 form in text for form in written_forms(secret.address)
             ):

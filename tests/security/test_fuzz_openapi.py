@@ -1,7 +1,8 @@
 """Fuzz every endpoint of the OpenAPI document with schemathesis, in-process over WSGI.
 
-As an admin and as a crisis worker, each operation gets generated requests: half with
-random path ids (mostly 404s), half aimed at real objects so the handlers run deep. Every
+As an admin and as a crisis worker, each operation gets generated requests, valid ones and
+invalid ones: half with random path ids (mostly 404s), half aimed at real objects so the
+handlers run deep. Every
 answer must be free of 5xx and conform to the document: a documented status code, the
 documented content type, a body valid against the response schema. Bounded in examples per
 operation, so the whole test stays well under a minute on two cores. The number of cases
@@ -17,6 +18,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -26,13 +29,14 @@ from schemathesis.checks import (
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
-EXAMPLES_PER_OPERATION = 15
+# Valid requests (positive) reach the handlers; invalid ones (negative) the validation.
+EXAMPLES = {GenerationMode.POSITIVE: 10, GenerationMode.NEGATIVE: 6}
 ROLES = ("admin", "crisis_worker")
 PATH_PARAMETER = re.compile(r"{(\w+)}")
 
 
-def fuzz_settings():
-    return settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
+def fuzz_settings(mode: GenerationMode):
+    return settings(max_examples=EXAMPLES[mode], deadline=None, database=None,
                     derandomize=True, phases=[Phase.explicit, Phase.generate],
                     suppress_health_check=list(HealthCheck))
 
@@ -47,12 +51,14 @@ class Tally:
     failures: dict = field(default_factory=dict)
 
 
-def fuzz_operation(operation, ids: dict, role: str, headers: dict, tally: Tally) -> None:
+def fuzz_operation(operation, ids: dict, role: str, headers: dict, tally: Tally,
+                   mode: GenerationMode = GenerationMode.POSITIVE) -> None:
     """Send generated requests to one operation as one caller; note what fails."""
     real = {name: ids[name] for name in PATH_PARAMETER.findall(operation.path)}
-    strategy = st.one_of(operation.as_strategy(), operation.as_strategy(path_parameters=real))
+    strategy = st.one_of(operation.as_strategy(mode),
+                         operation.as_strategy(mode, path_parameters=real))
 
-    @fuzz_settings()
+    @fuzz_settings(mode)
     @given(case=strategy)
     def run(case):
         tally.cases += 1
@@ -64,16 +70,21 @@ def fuzz_operation(operation, ids: dict, role: str, headers: dict, tally: Tally)
             key = (role, operation.label, type(error).__name__)
             tally.failures.setdefault(key, failure_text(error))
 
-    run()
+    try:
+        run()
+    except Unsatisfiable:  # nothing to make invalid (no parameters, no body): nothing to do
+        assert mode is GenerationMode.NEGATIVE
 
 
 @pytest.mark.slow
 def test_fuzzing_finds_no_server_error_and_no_schema_mismatch(app, world, record_property):
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     tally = Tally()
-    for role in ROLES:
-        for result in schema.get_all_operations():
-            fuzz_operation(result.ok(), world["ids"], role, world["headers"][role], tally)
+    for mode in EXAMPLES:
+        for role in ROLES:
+            for result in schema.get_all_operations():
+                fuzz_operation(result.ok(), world["ids"], role, world["headers"][role], tally,
+                               mode)
     record_property("fuzz_cases", tally.cases)
     record_property("fuzz_failures", len(tally.failures))
     print(f"schemathesis: {tally.cases} cases, {len(tally.failures)} failures")
