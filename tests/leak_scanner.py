@@ -32,6 +32,7 @@ import markupsafe
 import requests
 from flask import g, request, request_finished
 from sqlalchemy import event
+from werkzeug.exceptions import HTTPException
 
 from shelter_match.models import AuditEvent, Location
 
@@ -89,6 +90,14 @@ def written_forms(address: str) -> set[str]:
     """Return the address as text, JSON and the two HTML escapings (Jinja's and Python's)."""
     return {address, str(markupsafe.escape(address)), html.escape(address),
             json.dumps(address)[1:-1]}
+
+
+def request_body_text() -> str:
+    """Return the body of the current request as text; empty when it was refused as too big."""
+    try:
+        return request.get_data(as_text=True)
+    except HTTPException:
+        return ""
 
 
 @dataclass
@@ -164,7 +173,7 @@ class LeakScanner:
             return
         text = response.get_data(as_text=True)
         path = f"{request.method} {request.full_path}"
-        asked = unquote_plus(request.full_path) + request.get_data(as_text=True)
+        asked = unquote_plus(request.full_path) + request_body_text()
         leaks = self.scan(g.get("principal"), path, text, asked)
         with self.lock:
             self.responses += 1
