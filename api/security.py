@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask import Flask, current_app, request
-from werkzeug.exceptions import TooManyRequests, UnsupportedMediaType
+from werkzeug.exceptions import NotFound, TooManyRequests, UnsupportedMediaType
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api.database import after_transaction, new_session
+from shelter_match.errors import ValidationFailed
 from shelter_match.services import throttle
 from web.pages import is_page_request
 
@@ -70,6 +71,43 @@ def note_failed_authentication() -> None:
     after_transaction(count)
 
 
+NUL = "\x00"
+NUL_MESSAGE = "Must not contain the NUL character (\\u0000)."
+
+
+def fields_with_nul(value, path: str = "") -> list[str]:
+    """Return the dotted names of the JSON strings (keys too) that hold a NUL character."""
+    if isinstance(value, str):
+        return [path or "body"] if NUL in value else []
+    if isinstance(value, list):
+        return [name for index, item in enumerate(value)
+                for name in fields_with_nul(item, f"{path}.{index}" if path else str(index))]
+    if isinstance(value, dict):
+        found = []
+        for key, item in value.items():
+            name = f"{path}.{key}" if path else str(key)
+            found += [name] if NUL in str(key) else fields_with_nul(item, name)
+        return found
+    return []
+
+
+def refuse_nul_characters() -> None:
+    """Answer 404/422 for a NUL character in the path, query or JSON body of an API call.
+
+    No text we keep may hold one (PostgreSQL refuses it outright, which would be a 500),
+    and no honest client sends one.
+    """
+    if NUL in request.path:
+        raise NotFound("No such resource.")
+    errors = {key: [NUL_MESSAGE] for key, values in request.args.lists()
+              if NUL in key or any(NUL in value for value in values)}
+    if request.is_json and request.content_length:
+        errors.update({name: [NUL_MESSAGE]
+                       for name in fields_with_nul(request.get_json(silent=True))})
+    if errors:
+        raise ValidationFailed(errors)
+
+
 def init_app(app: Flask) -> None:
     """Register the hardening for every request and response."""
     proxies = int(app.config.get("PROXY_COUNT", 0))
@@ -87,6 +125,8 @@ def init_app(app: Flask) -> None:
             and request.mimetype not in JSON_TYPES
         ):
             raise UnsupportedMediaType("Send the body as application/json.")
+        if request.path.startswith("/api/"):
+            refuse_nul_characters()
 
     @app.after_request
     def harden(response):

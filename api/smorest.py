@@ -30,6 +30,16 @@ class ProblemSchema(ma.Schema):
         values=ma.fields.List(ma.fields.String()),
         metadata={"description": "Validation errors by field name (422 only)."},
     )
+    # RFC 9457 extension members some answers carry; documented so clients may rely on them.
+    suggestions = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.List(ma.fields.String()),
+        metadata={"description": "Place names the gazetteer knows, close to an unknown one, "
+                                 "by field (`danger`, `current`); 422 of a placement request."},
+    )
+    reason = ma.fields.String(metadata={
+        "description": "Why a unit does not fit a request, as a proposal's exclusion reason "
+                       "code (409 of a hold)."})
 
 
 class Api(flask_smorest.Api):

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from shelter_match.clock import FrozenClock
 from shelter_match.db import create_database_engine
+from tests import leak_scanner
 from tests.databases import (
     POSTGRES_ADMIN_URL,
     create_migrated_database,
@@ -30,6 +31,23 @@ BACKENDS = [b for b in os.environ.get("SHELTER_MATCH_TEST_BACKENDS", "sqlite,pos
             .split(",") if b]
 # 03:00 on a November night, when crisis workers call.
 NIGHT = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
+
+
+def pytest_configure(config) -> None:
+    leak_scanner.install()
+
+
+@pytest.fixture(autouse=True)
+def no_location_leaks(request):
+    """Fail any test during which the app sent a secret address or coordinates to a caller
+    not entitled to them (see tests/leak_scanner.py)."""
+    leak_scanner.scanner.reset()
+    yield
+    leaks = list(leak_scanner.scanner.leaks)
+    leak_scanner.scanner.reset()
+    if leaks:
+        pytest.fail("secret location data leaked:\n" + "\n".join(map(str, leaks)),
+                    pytrace=False)
 
 
 def _require_postgres() -> None:
@@ -111,3 +129,18 @@ def postgres_url() -> Iterator[str]:
     url = create_migrated_database("postgresql")
     yield url
     drop_database(url)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Show how many cases the fuzzer generated and how many failed (also under xdist)."""
+    lines = []
+    for outcome in ("passed", "failed"):
+        for report in terminalreporter.getreports(outcome):
+            found = dict(report.user_properties)
+            if "fuzz_cases" in found:
+                lines.append(f"{report.nodeid}: {found['fuzz_cases']} cases, "
+                             f"{found['fuzz_failures']} failures")
+    if lines:
+        terminalreporter.write_sep("-", "schemathesis fuzzing")
+        for line in lines:
+            terminalreporter.write_line(line)

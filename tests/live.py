@@ -13,6 +13,8 @@ from pathlib import Path
 
 import requests
 
+from shelter_match.config import load_settings
+from tests import leak_scanner
 from tests.cli_runner import SCRIPT
 
 
@@ -42,6 +44,8 @@ def running_service(*args: str, database_url: str | None = None, instance: Path 
     """Run `shelter-match ARGS --port P --workers N`; yield (base_url, output_path).
 
     Output goes to a file, not a pipe: a pipe nobody reads fills up and stalls the server.
+    Every answer the test receives from it is scanned for leaked location secrets at the
+    end (tests/leak_scanner.py), against the server's own database.
     """
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHELTER_MATCH_")}
@@ -59,7 +63,15 @@ def running_service(*args: str, database_url: str | None = None, instance: Path 
     base_url = f"http://127.0.0.1:{port}"
     try:
         wait_until_ready(base_url, process)
-        yield base_url, output
+        with leak_scanner.recording_live_answers(base_url) as answers:
+            yield base_url, output
+        served_from = database_url or (
+            load_settings({"SHELTER_MATCH_INSTANCE_PATH": str(instance)})
+            .database_url.render_as_string(hide_password=False)
+            if instance else None)
+        if served_from:
+            leak_scanner.scanner.leaks.extend(
+                leak_scanner.scan_live_answers(served_from, answers))
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
