@@ -29,9 +29,14 @@ def fill_request(page, *, reference: str, danger: str, children: int = 2) -> Non
     page.fill("#household-children", str(children))
 
 
+def tap(target) -> None:
+    """Tap a button or link and wait until the page it leads to has loaded."""
+    target.click()
+    target.page.wait_for_load_state()
+
+
 def submit_request(page) -> None:
-    page.click(f"form[action='{NEW_REQUEST}'] > button[type=submit]")
-    page.wait_for_load_state()
+    tap(page.locator(f"form[action='{NEW_REQUEST}'] > button[type=submit]"))
 
 
 def option_names(page) -> list[str]:
@@ -57,7 +62,7 @@ def test_crisis_worker_finds_a_safe_place_holds_it_and_sees_the_address(visit, s
     assert page.url.endswith("/crisis")
     worker.check("crisis-home")
 
-    page.click(f"a[href='{NEW_REQUEST}']")
+    tap(page.locator(f"main a[href='{NEW_REQUEST}']"))
     worker.check("crisis-new-request")
     # A mistyped place: the gazetteer suggests the town, and one tap on it goes on.
     fill_request(page, reference="VT-2026-0042", danger="Schiedm")
@@ -65,8 +70,7 @@ def test_crisis_worker_finds_a_safe_place_holds_it_and_sees_the_address(visit, s
     suggestion = page.locator("button[name=danger_suggestion][value=Schiedam]")
     assert suggestion.is_visible()
     worker.check("crisis-new-request-suggestions")
-    suggestion.click()
-    page.wait_for_load_state()
+    tap(suggestion)
 
     assert "/crisis/aanvragen/" in page.url
     names = option_names(page)
@@ -80,8 +84,7 @@ def test_crisis_worker_finds_a_safe_place_holds_it_and_sees_the_address(visit, s
     assert "in haar eigen regio" in page.inner_text("main")
     worker.check("crisis-options")
 
-    noord.locator("button[type=submit]").click()
-    page.wait_for_load_state()
+    tap(noord.locator("button[type=submit]"))
     held = page.locator("#hold")
     assert "Veilig Huis Noord" in held.inner_text()
     # The time left counts down (the page also says until when, for a phone without JS).
@@ -92,8 +95,7 @@ def test_crisis_worker_finds_a_safe_place_holds_it_and_sees_the_address(visit, s
     assert "Noorderweg" not in page.content()
     worker.check("crisis-held")
 
-    held.locator("form[action$='/bevestigen'] button").click()
-    page.wait_for_load_state()
+    tap(held.locator("form[action$='/bevestigen'] button"))
     assert page.locator("address.address").inner_text().strip() == "Noorderweg 3, Groningen"
     worker.check("crisis-placed")
 
@@ -118,35 +120,34 @@ def test_a_coordinators_tap_changes_the_crisis_workers_next_proposal(visit, site
     assert board.url.endswith(f"/coordinator/locaties/{site.places['Huis aan de Maas']}")
     assert board.locator(".stale").is_visible()  # last checked 13 hours ago
     coordinator.check("coordinator-board-stale")
-    board.click("form[action$='/alles-klopt'] button")
+    tap(board.locator("form[action$='/alles-klopt'] button"))
     assert board.locator(".stale").count() == 0
 
-    tile(board, "M1").locator("button[value=closed]").click()
+    tap(tile(board, "M1").locator("button[value=closed]"))
     assert "tile-closed" in tile(board, "M1").get_attribute("class")
     coordinator.check("coordinator-board")
 
     page.goto(request_url)
     assert "Huis aan de Maas" not in option_names(page)
 
-    tile(board, "M1").locator("button[value=free]").click()
+    tap(tile(board, "M1").locator("button[value=free]"))
     assert "tile-free" in tile(board, "M1").get_attribute("class")
     page.goto(request_url)
     assert "Huis aan de Maas" in option_names(page)
 
     # She holds it: the coordinator sees her coming, confirms, and later discharges.
-    option_card(page, "Huis aan de Maas").locator("button[type=submit]").click()
-    page.wait_for_load_state()
+    tap(option_card(page, "Huis aan de Maas").locator("button[type=submit]"))
     board.reload()
     coming = board.locator("#coming + ul.cards > li.card")
     assert coming.count() == 1 and "M1" in coming.inner_text()
     coordinator.check("coordinator-on-the-way")
-    coming.locator("button[type=submit]").click()
+    tap(coming.locator("button[type=submit]"))
     assert "tile-occupied" in tile(board, "M1").get_attribute("class")
     staying = board.locator("#staying + .table-wrap tbody tr")
     assert staying.count() == 1
     coordinator.check("coordinator-staying")
     staying.locator("summary").click()
-    staying.locator("button[type=submit]").click()
+    tap(staying.locator("button[type=submit]"))
     assert "tile-free" in tile(board, "M1").get_attribute("class")
     assert "Maasboulevard" not in board.content()  # the board never carries the address
 
@@ -185,8 +186,7 @@ def test_a_reviewer_sees_the_balance_and_downloads_the_csv(visit, site):
     assert api.status_code == 200 and api.text == text
 
     # English is complete: the same page, switched with one tap.
-    page.click("button[name=lang][value=en]")
-    page.wait_for_load_state()
+    tap(page.locator("button[name=lang][value=en]"))
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.locator("h1").inner_text() == "Solidarity between the regions"
     reviewer.check("reviewer-dashboard-en")
@@ -198,7 +198,7 @@ def test_admin_pages_create_a_location_and_edit_the_policy(visit, site):
     admin.sign_in("admin")
     assert page.url.endswith("/beheer")
     admin.check("admin-locations")
-    page.click(f"a[href='/beheer/locaties/{site.places['Veilig Huis Noord']}']")
+    tap(page.locator(f"a[href='/beheer/locaties/{site.places['Veilig Huis Noord']}']"))
     assert page.locator("#address").input_value() == "Noorderweg 3, Groningen"
     admin.check("admin-location")
 
@@ -212,8 +212,7 @@ def test_admin_pages_create_a_location_and_edit_the_policy(visit, site):
     page.fill("#units-0-label", "B1")
     page.fill("#units-0-beds", "2")
     admin.check("admin-new-location")
-    page.click("form[action='/beheer/locaties/nieuw'] button.primary")
-    page.wait_for_load_state()
+    tap(page.locator("form[action='/beheer/locaties/nieuw'] button.primary"))
     assert "/beheer/locaties/" in page.url and page.locator("#name").input_value() == (
         "Nieuw Begin")
 
@@ -221,12 +220,10 @@ def test_admin_pages_create_a_location_and_edit_the_policy(visit, site):
     admin.check("admin-policy")
     assert page.locator("#hold_minutes").input_value() == "30"
     page.fill("#hold_minutes", "35")
-    page.click("form[action='/beheer/beleid'] button.primary")
-    page.wait_for_load_state()
+    tap(page.locator("form[action='/beheer/beleid'] button.primary"))
     assert page.locator("#hold_minutes").input_value() == "35"
     page.fill("#hold_minutes", "30")  # as it was: the other tests expect 30 minutes
-    page.click("form[action='/beheer/beleid'] button.primary")
-    page.wait_for_load_state()
+    tap(page.locator("form[action='/beheer/beleid'] button.primary"))
     assert page.locator("#hold_minutes").input_value() == "30"
 
 
