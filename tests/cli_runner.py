@@ -12,11 +12,11 @@ SCRIPT = shutil.which("shelter-match", path=str(Path(sys.executable).parent)) or
 
 
 def run_cli(*args: str, database_url: str | None = None, instance: Path | None = None,
-            timeout: float = 120) -> subprocess.CompletedProcess:
+            timeout: float = 120, stdin: str | None = None) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHELTER_MATCH_")}
     if database_url:
         env["SHELTER_MATCH_DATABASE_URL"] = database_url
     if instance:
         env["SHELTER_MATCH_INSTANCE_PATH"] = str(instance)
     return subprocess.run([SCRIPT, *args], capture_output=True, text=True, env=env,
-                          timeout=timeout, check=False)
+                          timeout=timeout, check=False, input=stdin)
