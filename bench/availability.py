@@ -1,6 +1,6 @@
 """Benchmark live availability: the national list and a unit PATCH, at 1× and 10× scale.
 
-    .venv/bin/python bench/availability.py [--scales 1,10] [--repeat 300]
+    .venv/bin/python bench/availability.py [--scales 1,10] [--repeat 300] [--quick]
 
 For each scale, seeds the demo network on a fresh PostgreSQL database (about 100
 locations and 1,000 units per unit of scale), serves it with gunicorn (2 workers) and
@@ -104,7 +104,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", default="1,10")
     parser.add_argument("--repeat", type=int, default=300)
+    parser.add_argument("--quick", action="store_true",
+                        help="50 samples per measure instead of --repeat (about 2 minutes)")
     args = parser.parse_args()
+    if args.quick:
+        args.repeat = 50
     results = {}
     for scale in (int(s) for s in args.scales.split(",")):
         results[scale] = bench_scale(scale, args.repeat)
