@@ -13,7 +13,7 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, String, Text, and_, case, cast, exists, func, not_, select, update
+from sqlalchemy import String, Text, and_, case, cast, exists, func, not_, select, update
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
@@ -93,8 +93,8 @@ def list_locations_json(
     The national list is the hottest answer of the service (every crisis worker, every
     minute). Building 1,000 rows in Python and encoding them cost more than the query
     (measured: bench/availability.py); PostgreSQL writes the same JSON in the same pass.
-    Only for a viewer who can see no address (no admin, no coordinator): the JSON is
-    built without the address and coordinates, and there is no disclosure to audit.
+    Only for a viewer who can see no address (no admin, no coordinator): this query does
+    not even read the address and coordinates, and there is no disclosure to audit.
     Times are RFC 3339 in UTC with a Z, as the API writes them everywhere. None on SQLite
     and for other viewers: the caller then uses list_locations.
     """
@@ -102,27 +102,20 @@ def list_locations_json(
             or viewer.role == "coordinator":
         return None
     _check_region(session, region_code)
-    # Sorted once, by the aggregate: a sort inside the subquery would be thrown away.
-    summary = _summary_query(now, region_code=region_code).order_by(None).subquery()
     stale_before = now - timedelta(hours=get_policy(session).stale_after_hours)
-    row = func.json_build_object(
-        "id", summary.c.id,
-        "name", summary.c.name,
-        "region_code", summary.c.region_code,
-        "safety_level", summary.c.safety_level,
-        "features", cast(summary.c.features, JSON),
-        "accepts_night_intake", summary.c.accepts_night_intake,
-        "units_total", summary.c.units_total,
-        "units_free", summary.c.units_free,
-        "beds_free", summary.c.beds_free,
-        "availability_updated_at", _rfc3339_sql(summary.c.availability_updated_at),
-        "stale", summary.c.availability_updated_at < stale_before,
-    )  # fmt: skip
-    listing = func.json_agg(aggregate_order_by(row, summary.c.name, summary.c.id))
+    # Exactly the fields of the list, named as in the JSON: each row becomes one object.
+    # Sorted once, by the aggregate: a sort inside the subquery would be thrown away.
+    rows = _summary_query(
+        now,
+        (Location.id, Location.name, Location.region_code, Location.safety_level,
+         Location.features, Location.accepts_night_intake),
+        then=(_rfc3339_sql(Location.availability_updated_at).label("availability_updated_at"),
+              (Location.availability_updated_at < stale_before).label("stale")),
+        region_code=region_code,
+    ).order_by(None).subquery("location")
+    listing = func.json_agg(aggregate_order_by(rows.table_valued(), rows.c.name, rows.c.id))
     session.flush()
-    return session.connection().scalar(
-        select(func.coalesce(cast(listing, Text), "[]")).select_from(summary)
-    )
+    return session.connection().scalar(select(func.coalesce(cast(listing, Text), "[]")))
 
 
 def _check_region(session: Session, region_code: str | None) -> None:
@@ -206,9 +199,9 @@ def _summaries(
     return summaries
 
 
-def _summary_query(now: datetime, *, region_code: str | None = None,
-                   location_id: str | None = None):
-    """Return the SELECT of the locations with their unit counts, sorted by name."""
+def _summary_query(now: datetime, columns=_LOCATION_COLUMNS, *, then=(),
+                   region_code: str | None = None, location_id: str | None = None):
+    """Return the SELECT of the locations' `columns`, their unit counts and `then`, by name."""
     # One query: the units are counted per location by the database (GROUP BY) and joined
     # to the locations, so a national list costs one round trip and no ORM object per unit.
     free = is_free_sql(now)
@@ -227,10 +220,11 @@ def _summary_query(now: datetime, *, region_code: str | None = None,
     counts = counts.subquery()
     query = (
         select(
-            *_LOCATION_COLUMNS,
+            *columns,
             func.coalesce(counts.c.units_total, 0).label("units_total"),
             func.coalesce(counts.c.units_free, 0).label("units_free"),
             func.coalesce(counts.c.beds_free, 0).label("beds_free"),
+            *then,
         )
         .outerjoin(counts, counts.c.location_id == Location.id)
         .order_by(Location.name, Location.id)
