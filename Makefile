@@ -43,5 +43,12 @@ test: $(INSTALLED) browser
 	$(BIN)/ruff check .
 	$(BIN)/pytest -n 2 --dist loadgroup
 
+# The four benchmarks; all but the solver's need PostgreSQL (SHELTER_MATCH_TEST_POSTGRES_URL,
+# default postgres@127.0.0.1:5432) and make their own databases. `make bench BENCH_ARGS=--quick`
+# for a smoke run. They print medians and p95; docs/performance.md records a run.
+BENCH_ARGS ?=
 bench: $(INSTALLED)
-	$(BIN)/python bench/solver.py
+	$(BIN)/python bench/solver.py $(BENCH_ARGS)
+	$(BIN)/python bench/availability.py $(BENCH_ARGS)
+	$(BIN)/python bench/placements.py $(BENCH_ARGS)
+	$(BIN)/python bench/solidarity.py $(BENCH_ARGS)

@@ -1,14 +1,15 @@
 """Benchmark live availability: the national list and a unit PATCH, at 1× and 10× scale.
 
-    .venv/bin/python bench/availability.py [--scales 1,10] [--repeat 300]
+    .venv/bin/python bench/availability.py [--scales 1,10] [--repeat 300] [--quick]
 
 For each scale, seeds the demo network on a fresh PostgreSQL database (about 100
 locations and 1,000 units per unit of scale), serves it with gunicorn (2 workers) and
 times through real HTTP: GET /api/v1/locations as a crisis worker (no addresses) and as
 an admin (addresses, plus the audit row of the disclosure), the region filter, one
 location's detail, and PATCH /api/v1/units/{id} with and without If-Match. In this
-process it also times the service's SQL alone and the two ways of writing the list's
-JSON (marshmallow schema versus the fast path the API uses). Prints, never asserts.
+process it also times the service's SQL alone, the two ways Python writes the list's
+JSON (marshmallow schema versus the fast path), and the list written as JSON by
+PostgreSQL itself (what the API sends a crisis worker). Prints, never asserts.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from api.schemas.locations import LocationSummarySchema, dump_location_summaries
 from shelter_match.clock import system_clock
 from shelter_match.db import create_database_engine
 from shelter_match.services.auth import Principal
-from shelter_match.services.availability import list_locations
+from shelter_match.services.availability import list_locations, list_locations_json
 
 TARGET_P95_MS = 50
 WORKER = Principal(user_id="bench", name="bench", role="crisis_worker")
@@ -95,6 +96,9 @@ def bench_scale(scale: int, repeat: int) -> list[Stats]:
                         lambda: json.dumps(schema.dump(summaries)), repeat),
                 measure(f"{label} JSON by fast path (in process)",
                         lambda: dump_location_summaries(summaries), repeat),
+                measure(f"{label} list_locations_json: SQL writes JSON (in process)",
+                        lambda: list_locations_json(session, viewer=WORKER,
+                                                    now=system_clock.now()), repeat),
             ]
         engine.dispose()
     return stats
@@ -104,7 +108,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", default="1,10")
     parser.add_argument("--repeat", type=int, default=300)
+    parser.add_argument("--quick", action="store_true",
+                        help="50 samples per measure instead of --repeat (about 2 minutes)")
     args = parser.parse_args()
+    if args.quick:
+        args.repeat = 50
     results = {}
     for scale in (int(s) for s in args.scales.split(",")):
         results[scale] = bench_scale(scale, args.repeat)

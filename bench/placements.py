@@ -1,7 +1,7 @@
 """Benchmark the crisis worker's path on PostgreSQL through real HTTP (gunicorn).
 
     .venv/bin/python bench/placements.py [--scales 1 10] [--repeat 300] [--workers 4]
-                                         [--holds 400] [--clients 16]
+                                         [--holds 400] [--clients 16] [--quick]
 
 For each scale: seeds the demo network (about 100 locations and 1,000 units per unit of
 scale), creates requests all over the country through the API, and times
@@ -99,7 +99,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--holds", type=int, default=400)
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--quick", action="store_true",
+                        help="50 proposals per measure and 100 holds")
     args = parser.parse_args()
+    if args.quick:
+        args.repeat, args.holds = 50, 100
 
     for scale in args.scales:
         with seeded_service(scale=scale, workers=args.workers) as service:

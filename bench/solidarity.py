@@ -1,6 +1,6 @@
 """Benchmark the solidarity balances: a full year at 10× national scale, on PostgreSQL.
 
-    .venv/bin/python bench/solidarity.py [--scale 10] [--days 365] [--repeat 50]
+    .venv/bin/python bench/solidarity.py [--scale 10] [--days 365] [--repeat 50] [--quick]
 
 Seeds the demo network at `scale` (about 100 locations per unit of scale), replaces its
 history with `days` days of placements through `shelter-match seed history`, and times
@@ -34,7 +34,11 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=10)
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--repeat", type=int, default=50)
+    parser.add_argument("--quick", action="store_true",
+                        help="10 samples per measure (the seeding takes as long as ever)")
     args = parser.parse_args()
+    if args.quick:
+        args.repeat = 10
 
     with seeded_service(scale=args.scale) as service:
         started = time.perf_counter()

@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import json
 import math
 import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import JSON, Table, TypeDecorator, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from seed.demo_network import DEFAULT_WEIGHT, REGION_WEIGHTS, km_between
@@ -319,11 +320,30 @@ def insert_history(
                 "ended_at": placement.ended_at,
                 "ended_by": None if placement.ended_at is None else created_by,
             })  # fmt: skip
-        # Core executemany on the session's connection, no ORM bookkeeping: psycopg
-        # pipelines the rows, which measured faster here than multi-row VALUES.
-        connection = session.connection()
-        connection.execute(insert(PlacementRequest.__table__), requests)
-        connection.execute(insert(Placement.__table__), rows)
+        _insert_rows(session, PlacementRequest.__table__, requests)
+        _insert_rows(session, Placement.__table__, rows)
+
+
+def _insert_rows(session: Session, table: Table, rows: list[dict]) -> None:
+    """Insert rows in bulk: COPY on PostgreSQL, Core executemany elsewhere.
+
+    A year at 10x scale is some 100,000 requests and as many placements. Through psycopg's
+    pipelined executemany they took 40 s; COPY writes them in a few seconds. Both run on the
+    session's connection, inside its transaction, without ORM bookkeeping.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        connection.execute(insert(table), rows)
+        return
+    names = list(rows[0])
+    # COPY bypasses SQLAlchemy's types: JSON columns go as JSON text, not as arrays.
+    as_json = {name for name in names if isinstance(table.c[name].type, TypeDecorator)
+               and isinstance(table.c[name].type.impl_instance, JSON)}
+    statement = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
+    with connection.connection.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([json.dumps(row[name]) if name in as_json else row[name]
+                            for name in names])
 
 
 def load_history(session: Session, *, now: datetime, days: int, seed: int = 0) -> int:

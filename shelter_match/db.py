@@ -41,6 +41,13 @@ def create_database_engine(url: URL | str, **options: object) -> Engine:
         # start (the SQLite equivalent of a row lock) instead of failing at commit.
         event.listen(engine, "begin", _begin_sqlite_transaction)
         return engine
+    # The session speaks UTC: psycopg then hands back datetimes in datetime.UTC itself, which
+    # UTCDateTime passes through as they are (converting each from the server's zone cost
+    # more than the query on the national list). No SQL here depends on the session's zone:
+    # local dates (solidarity) are worked out in Python.
+    connect_args = dict(options.pop("connect_args", None) or {})
+    connect_args.setdefault("options", "-c TimeZone=UTC")
+    options["connect_args"] = connect_args
     options.setdefault("pool_pre_ping", True)
     options.setdefault("pool_size", 10)
     options.setdefault("max_overflow", 10)

@@ -13,7 +13,8 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, cast, exists, func, not_, select, update
+from sqlalchemy import String, Text, and_, case, cast, exists, func, not_, select, update
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from shelter_match.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
@@ -52,7 +53,7 @@ _LOCATION_COLUMNS = (
     Location.name,
     Location.region_code,
     Location.safety_level,
-    cast(Location.features, String),
+    cast(Location.features, String).label("features"),
     Location.accepts_night_intake,
     Location.availability_updated_at,
     Location.address,
@@ -78,11 +79,58 @@ def list_locations(
     session: Session, *, viewer: Principal, now: datetime, region_code: str | None = None
 ) -> list[dict[str, Any]]:
     """Return every location (of one region) with its free units and beds, best known now."""
-    if region_code is not None and session.get(Region, region_code) is None:
-        raise ValidationFailed({"region_code": [f"Unknown region code {region_code!r}."]})
+    _check_region(session, region_code)
     summaries = _summaries(session, viewer=viewer, now=now, region_code=region_code)
     _audit_disclosure(session, viewer, summaries, now, listing=True, region_code=region_code)
     return summaries
+
+
+def list_locations_json(
+    session: Session, *, viewer: Principal, now: datetime, region_code: str | None = None
+) -> str | None:
+    """Return list_locations as JSON text written by PostgreSQL, or None where it is not.
+
+    The national list is the hottest answer of the service (every crisis worker, every
+    minute). Building 1,000 rows in Python and encoding them cost more than the query
+    (measured: bench/availability.py); PostgreSQL writes the same JSON in the same pass.
+    Only for a viewer who can see no address (no admin, no coordinator): this query does
+    not even read the address and coordinates, and there is no disclosure to audit.
+    Times are RFC 3339 in UTC with a Z, as the API writes them everywhere. None on SQLite
+    and for other viewers: the caller then uses list_locations.
+    """
+    if session.get_bind().dialect.name != "postgresql" or viewer.is_admin \
+            or viewer.role == "coordinator":
+        return None
+    _check_region(session, region_code)
+    stale_before = now - timedelta(hours=get_policy(session).stale_after_hours)
+    # Exactly the fields of the list, named as in the JSON: each row becomes one object.
+    # Sorted once, by the aggregate: a sort inside the subquery would be thrown away.
+    rows = _summary_query(
+        now,
+        (Location.id, Location.name, Location.region_code, Location.safety_level,
+         Location.features, Location.accepts_night_intake),
+        then=(_rfc3339_sql(Location.availability_updated_at).label("availability_updated_at"),
+              (Location.availability_updated_at < stale_before).label("stale")),
+        region_code=region_code,
+    ).order_by(None).subquery("location")
+    listing = func.json_agg(aggregate_order_by(rows.table_valued(), rows.c.name, rows.c.id))
+    session.flush()
+    return session.connection().scalar(select(func.coalesce(cast(listing, Text), "[]")))
+
+
+def _check_region(session: Session, region_code: str | None) -> None:
+    if region_code is not None and session.get(Region, region_code) is None:
+        raise ValidationFailed({"region_code": [f"Unknown region code {region_code!r}."]})
+
+
+def _rfc3339_sql(moment):
+    """Return SQL writing a time as rfc3339() does: UTC, Z, microseconds only when not 0."""
+    utc = func.timezone("UTC", moment)
+    return case(
+        (func.date_trunc("second", moment) == moment,
+         func.to_char(utc, 'YYYY-MM-DD"T"HH24:MI:SS"Z"')),
+        else_=func.to_char(utc, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+    )
 
 
 def get_location(
@@ -123,36 +171,7 @@ def _summaries(
     region_code: str | None = None,
     location_id: str | None = None,
 ) -> list[dict[str, Any]]:
-    # One query: the units are counted per location by the database (GROUP BY) and joined
-    # to the locations, so a national list costs one round trip and no ORM object per unit.
-    free = is_free_sql(now)
-    counts = select(
-        Unit.location_id,
-        func.count().label("units_total"),
-        func.count().filter(free).label("units_free"),
-        func.sum(Unit.beds).filter(free).label("beds_free"),
-    ).group_by(Unit.location_id)
-    if location_id is not None:
-        counts = counts.where(Unit.location_id == location_id)
-    elif region_code is not None:
-        counts = counts.join(Location, Location.id == Unit.location_id).where(
-            Location.region_code == region_code
-        )
-    counts = counts.subquery()
-    query = (
-        select(
-            *_LOCATION_COLUMNS,
-            func.coalesce(counts.c.units_total, 0),
-            func.coalesce(counts.c.units_free, 0),
-            func.coalesce(counts.c.beds_free, 0),
-        )
-        .outerjoin(counts, counts.c.location_id == Location.id)
-        .order_by(Location.name, Location.id)
-    )
-    if location_id is not None:
-        query = query.where(Location.id == location_id)
-    if region_code is not None:
-        query = query.where(Location.region_code == region_code)
+    query = _summary_query(now, region_code=region_code, location_id=location_id)
     stale_before = now - timedelta(hours=get_policy(session).stale_after_hours)
     session.flush()  # the Core connection below does not autoflush pending ORM changes
     summaries = []
@@ -178,6 +197,43 @@ def _summaries(
             summary.update(address=address, lat=lat, lon=lon)
         summaries.append(summary)
     return summaries
+
+
+def _summary_query(now: datetime, columns=_LOCATION_COLUMNS, *, then=(),
+                   region_code: str | None = None, location_id: str | None = None):
+    """Return the SELECT of the locations' `columns`, their unit counts and `then`, by name."""
+    # One query: the units are counted per location by the database (GROUP BY) and joined
+    # to the locations, so a national list costs one round trip and no ORM object per unit.
+    free = is_free_sql(now)
+    counts = select(
+        Unit.location_id,
+        func.count().label("units_total"),
+        func.count().filter(free).label("units_free"),
+        func.sum(Unit.beds).filter(free).label("beds_free"),
+    ).group_by(Unit.location_id)
+    if location_id is not None:
+        counts = counts.where(Unit.location_id == location_id)
+    elif region_code is not None:
+        counts = counts.join(Location, Location.id == Unit.location_id).where(
+            Location.region_code == region_code
+        )
+    counts = counts.subquery()
+    query = (
+        select(
+            *columns,
+            func.coalesce(counts.c.units_total, 0).label("units_total"),
+            func.coalesce(counts.c.units_free, 0).label("units_free"),
+            func.coalesce(counts.c.beds_free, 0).label("beds_free"),
+            *then,
+        )
+        .outerjoin(counts, counts.c.location_id == Location.id)
+        .order_by(Location.name, Location.id)
+    )
+    if location_id is not None:
+        query = query.where(Location.id == location_id)
+    if region_code is not None:
+        query = query.where(Location.region_code == region_code)
+    return query
 
 
 # A location's features are read as their JSON text: a handful of distinct lists repeat

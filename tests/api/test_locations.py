@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from api.schemas.locations import LocationSummarySchema, dump_location_summaries
 from shelter_match.models import AuditEvent, Location, Unit
-from shelter_match.services.availability import list_locations
+from shelter_match.services.availability import list_locations, list_locations_json
 from tests.api.test_foundation import assert_problem
 from tests.factories import make_caller, make_location, principal_of
 
@@ -159,6 +159,44 @@ def test_fast_path_writes_what_the_schema_writes(client, session, clock):
     # The service yields every field of the schema, so the two cannot drift apart.
     assert set(summaries[[i for i, s in enumerate(summaries) if "address" in s][0]]) == \
         set(LocationSummarySchema().fields)
+
+
+def test_the_database_writes_the_list_the_schema_writes(client, session, clock, backend):
+    # A crisis worker's list is written by PostgreSQL itself (list_locations_json); it must
+    # be the schema's JSON to the byte's meaning: times with and without microseconds,
+    # stale and fresh, features, counts, and never an address.
+    make_location(session, clock, name="Aa oud", features=("men", "lhbti"))
+    clock.advance(hours=13)
+    make_location(session, clock, name="Bb", region_code="GM0599", units=(("A", 2),))
+    clock.advance(microseconds=123456)
+    make_location(session, clock, name="Cc", units=())
+    worker = make_caller(session, clock, "crisis_worker")
+    viewer = principal_of(session, worker)
+    schema = LocationSummarySchema(many=True)
+    fast = list_locations_json(session, viewer=viewer, now=clock.now())
+    assert (fast is None) == (backend == "sqlite")
+
+    for query, region in (("", None), ("?region_code=GM0599", "GM0599"),
+                          ("?region_code=GM0014", "GM0014")):
+        body = client.get(f"/api/v1/locations{query}", headers=worker.headers).get_json()
+        expected = schema.dump(list_locations(session, viewer=viewer, now=clock.now(),
+                                              region_code=region))
+        assert body == expected
+        assert all(not SECRETS & set(row) for row in body)
+    ours = {row["name"]: row for row in body_of(client, worker) if row["name"] in
+            ("Aa oud", "Bb", "Cc")}
+    assert ours["Aa oud"]["stale"] and not ours["Bb"]["stale"]
+    assert ours["Aa oud"]["features"] == ["lhbti", "men"]
+    assert ours["Cc"]["availability_updated_at"].endswith(".123456Z")
+    assert ours["Bb"]["availability_updated_at"].endswith(":00Z")
+    assert (ours["Cc"]["units_total"], ours["Bb"]["beds_free"]) == (0, 2)
+    # Viewers who may see addresses keep the Python path, with its audit.
+    admin = principal_of(session, make_caller(session, clock, "admin"))
+    assert list_locations_json(session, viewer=admin, now=clock.now()) is None
+
+
+def body_of(client, caller):
+    return client.get("/api/v1/locations", headers=caller.headers).get_json()
 
 
 def test_show_unknown_location_is_404(client, session, clock):

@@ -16,6 +16,7 @@ from seed.history import (
     generate_history,
     has_history,
     load_history,
+    read_network,
 )
 from shelter_match.db import create_database_engine
 from shelter_match.models import Placement, PlacementRequest, User
@@ -136,6 +137,33 @@ def test_load_history_inserts_replaces_and_clears(session, clock):
     assert totals.placements_out == totals.placements_in
     assert clear_history(session) == loaded
     assert session.scalar(count) == 0 and not has_history(session)
+
+
+def test_loaded_rows_read_back_as_generated(session, clock):
+    # PostgreSQL loads by COPY, which bypasses SQLAlchemy's types: times, JSON lists and
+    # NULLs must still read back as the generator made them.
+    _small_network(session, clock.now())
+    expected = generate_history(*read_network(session), now=clock.now(), days=60, seed=5)
+    load_history(session, now=clock.now(), days=60, seed=5)
+
+    rows = session.execute(
+        select(PlacementRequest.case_reference, PlacementRequest.adults,
+               PlacementRequest.children, PlacementRequest.needs,
+               PlacementRequest.excluded_location_ids, PlacementRequest.current_lat,
+               Placement.unit_id, Placement.origin_region_code,
+               Placement.destination_region_code, Placement.household_size,
+               Placement.started_at, Placement.ended_at, Placement.hold_id)
+        .join(Placement, Placement.request_id == PlacementRequest.id)
+        .order_by(PlacementRequest.case_reference)
+    ).all()
+    assert [tuple(row) for row in rows] == [
+        (p.case_reference, p.adults, p.children, [], [], None, p.unit_id,
+         p.origin_region_code, p.destination_region_code, p.household_size, p.started_at,
+         p.ended_at, None)
+        for p in sorted(expected, key=lambda p: p.case_reference)
+    ]
+    assert any(p.ended_at is None for p in expected)
+    assert all(row.started_at.tzinfo is UTC for row in rows)
 
 
 @pytest.mark.slow

@@ -225,3 +225,20 @@ def test_the_network_is_loaded_in_two_queries(session, clock, worker):
         event.remove(connection, "before_cursor_execute", count)
     assert len(statements) == 2
     assert len(network.locations) >= 5
+
+
+def test_an_unchanged_network_is_reused_and_a_changed_one_rebuilt(session, clock):
+    location = make_location(session, clock, units=(("A", 2), ("B", 3)))
+    later = clock.now() + timedelta(minutes=1)
+    first = proposals.load_network(session, now=later)
+    assert proposals.load_network(session, now=later) is first
+
+    unit = session.scalar(select(Unit).where(Unit.location_id == location.id,
+                                             Unit.label == "A"))
+    unit.status = "closed"
+    session.flush()
+    changed = proposals.load_network(session, now=later)
+
+    assert changed is not first
+    free_here = {u.id for u in changed.units if u.location_id == location.id}
+    assert unit.id not in free_here and len(free_here) == 1
