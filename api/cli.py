@@ -93,7 +93,9 @@ def demo(ctx: click.Context, host: str, port: int, workers: int, scale: int) -> 
     ensure_port_free(host, port)
     root = ctx.find_root().command
     ctx.invoke(root.get_command(ctx, "db").get_command(ctx, "upgrade"))
-    ctx.invoke(root.get_command(ctx, "seed").get_command(ctx, "demo"), scale=scale, seed_value=0)
+    ctx.invoke(root.get_command(ctx, "seed").get_command(ctx, "demo"), scale=scale, seed_value=0,
+               web_passwords=True)
     click.echo(f"database: {context.settings.database_url.render_as_string(hide_password=True)}")
-    click.echo(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/api/v1/docs)")
+    click.echo(f"serving on http://{host}:{port}  (web pages: http://{host}:{port}/aanmelden, "
+               f"API docs: http://{host}:{port}/api/v1/docs)")
     run_server(host, port, workers)

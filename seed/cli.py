@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from seed.history import load_history
-from seed.loaders import seed_demo, seed_regions
+from seed.loaders import seed_demo, seed_regions, set_demo_passwords
 from shelter_match.cli import CommandContext, pass_context
 
 
@@ -31,15 +31,21 @@ def regions(context: CommandContext) -> None:
               help="The same seed gives the same data.")
 @click.option("--history-days", type=click.IntRange(0, 3660), default=90, show_default=True,
               help="Days of placement history to generate (0: none); kept if already loaded.")
+@click.option("--web-passwords", is_flag=True,
+              help="Also give each demo user a random password for the web pages, and print it.")
 @pass_context
-def demo(context: CommandContext, scale: int, seed_value: int, history_days: int) -> None:
+def demo(context: CommandContext, scale: int, seed_value: int, history_days: int,
+         web_passwords: bool) -> None:
     """Load regions, demo locations with units, their history and one demo user per role."""
     context.require_schema()
     with context.sessions.begin() as session:
         tokens = seed_demo(session, scale=scale, seed=seed_value, now=context.clock.now(),
                            history_days=history_days)
+        passwords = set_demo_passwords(session, context.clock.now()) if web_passwords else {}
     for entry in tokens:
         click.echo(f"{entry.role:16} {entry.name:22} {entry.token}")
+    for name, password in passwords.items():
+        click.echo(f"web sign-in      {name:22} password {password}")
 
 
 @seed.command("history")

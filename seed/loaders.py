@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -88,3 +89,16 @@ def seed_demo(
             token = users.new_token_for(session, name, now)
         tokens.append(DemoUserToken(name, role, token))
     return tokens
+
+
+def set_demo_passwords(session: Session, now: datetime) -> dict[str, str]:
+    """Give every demo user a fresh random password for the web pages; return name -> password.
+
+    Only for a local demo: the passwords are printed, so that the pages can be tried at once.
+    """
+    passwords = {}
+    for name, _role in DEMO_USERS:
+        password = "demo-" + secrets.token_urlsafe(12)
+        users.set_password(session, name, password, now)
+        passwords[name] = password
+    return passwords
