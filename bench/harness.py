@@ -75,7 +75,8 @@ def seeded_service(scale: int, workers: int = 2, seed: int = 0) -> Iterator[Seed
             parts = line.split()
             if len(parts) == 3 and parts[2].startswith("smt_"):
                 tokens[parts[0]] = parts[2]
-        with running_service("serve", database_url=url, workers=workers) as (base_url, _log):
+        with running_service("serve", database_url=url, workers=workers,
+                             scan_for_leaks=False) as (base_url, _log):
             yield SeededService(base_url, url, tokens)
     finally:
         drop_database(url)

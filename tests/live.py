@@ -40,12 +40,15 @@ def wait_until_ready(base_url: str, process: subprocess.Popen, timeout: float = 
 
 @contextmanager
 def running_service(*args: str, database_url: str | None = None, instance: Path | None = None,
-                    workers: int = 2, extra_env: dict[str, str] | None = None):
+                    workers: int = 2, extra_env: dict[str, str] | None = None,
+                    scan_for_leaks: bool = True):
     """Run `shelter-match ARGS --port P --workers N`; yield (base_url, output_path).
 
     Output goes to a file, not a pipe: a pipe nobody reads fills up and stalls the server.
     Every answer the test receives from it is scanned for leaked location secrets at the
-    end (tests/leak_scanner.py), against the server's own database.
+    end (tests/leak_scanner.py), against the server's own database. Benchmarks turn that
+    off: recording would be timed with every call, and scanning thousands of large answers
+    takes longer than the benchmark.
     """
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHELTER_MATCH_")}
@@ -63,6 +66,9 @@ def running_service(*args: str, database_url: str | None = None, instance: Path 
     base_url = f"http://127.0.0.1:{port}"
     try:
         wait_until_ready(base_url, process)
+        if not scan_for_leaks:
+            yield base_url, output
+            return
         with leak_scanner.recording_live_answers(base_url) as answers:
             yield base_url, output
         served_from = database_url or (
