@@ -103,6 +103,23 @@ def test_an_unknown_place_offers_suggestions_to_tap(client, session, clock):
     assert created_request(session).danger_place == "Schiedam"
 
 
+def test_a_name_of_towns_far_apart_asks_her_to_choose(client, session, clock):
+    network(session, clock)
+    signed_in(client, make_person(session, clock, "crisis_worker"))
+    response = post(client, "/crisis/aanvragen/nieuw", {**FORM, "danger_place": "Hengelo"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Er zijn meerdere plaatsen met deze naam, ver uit elkaar. Kies de juiste." in html
+    assert "Deze plaats kennen we niet" not in html
+    for choice in ("Hengelo (Overijssel)", "Hengelo (Gelderland)"):
+        assert f'name="danger_suggestion" value="{choice}"' in html
+    assert session.scalar(select(func.count()).select_from(PlacementRequest)) == 0
+    tapped = post(client, "/crisis/aanvragen/nieuw",
+                  {**FORM, "danger_place": "Hengelo", "danger_suggestion": "Hengelo (Gelderland)"})
+    assert tapped.status_code == 303
+    assert created_request(session).danger_place == "Hengelo (Gelderland)"
+
+
 def test_a_name_or_bsn_as_case_reference_is_refused(client, session, clock):
     signed_in(client, make_person(session, clock, "crisis_worker"))
     for reference in ("Jansen", "111222333"):

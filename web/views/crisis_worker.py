@@ -79,7 +79,7 @@ def new_request():
                                               now=now())
         except ValidationFailed as error:
             suggestions = error.extra.get("suggestions", {})
-            form.take(error, {**HINTS, **_point_hints(error)})
+            form.take(error, {**HINTS, **_point_hints(error, data)})
         else:
             return redirect(url_for(".request_page", request_id=created.id), code=303)
     return _request_form(form, request.form, status=422, suggestions=suggestions)
@@ -112,15 +112,20 @@ def _point(form: Form, name: str) -> requests.PointData | None:
     return None
 
 
-def _point_hints(error: ValidationFailed) -> dict[str, Any]:
-    # An unknown place comes with suggestions, shown as buttons; the message says so.
+def _point_hints(error: ValidationFailed, data: requests.RequestData) -> dict[str, Any]:
+    # An unknown or ambiguous place comes with suggestions, shown as buttons; the message
+    # says which of the two it is.
     hints: dict[str, Any] = {}
     for name, hint in POINT_HINTS.items():
         if name in error.errors:
-            if error.extra.get("suggestions", {}).get(name):
-                hints[name] = _("We do not know this place. Did you mean one of these?")
-            else:
+            point = getattr(data, name)
+            if not error.extra.get("suggestions", {}).get(name):
                 hints[name] = hint
+            elif point and point.place and Gazetteer.default().ambiguous(point.place):
+                hints[name] = _("Several places far apart have this name. Choose the right "
+                                "one.")
+            else:
+                hints[name] = _("We do not know this place. Did you mean one of these?")
     return hints
 
 
