@@ -17,7 +17,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from shelter_match.gazetteer import Gazetteer, Place
+from shelter_match.gazetteer import Gazetteer, Place, km_between
 from solver.vocabulary import FEATURES
 
 REGIONS_CSV = Path(__file__).with_name("regions.csv")
@@ -107,16 +107,6 @@ def load_regions(path: Path = REGIONS_CSV) -> list[Region]:
         Region(row["code"].strip(), row["name"].strip(), float(row["lat"]), float(row["lon"]))
         for row in csv.DictReader(lines)
     ]
-
-
-def km_between(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Return the great-circle distance in kilometres."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    a = (
-        math.sin((p2 - p1) / 2) ** 2
-        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
-    )
-    return 6371.0 * 2 * math.asin(math.sqrt(a))
 
 
 def places_by_region(regions: list[Region], gazetteer: Gazetteer) -> dict[str, list[Place]]:

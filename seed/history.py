@@ -30,7 +30,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import JSON, Table, TypeDecorator, delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from seed.demo_network import DEFAULT_WEIGHT, REGION_WEIGHTS, km_between
+from seed.demo_network import DEFAULT_WEIGHT, REGION_WEIGHTS
+from shelter_match.gazetteer import km_between
 from shelter_match.models import Location, Placement, PlacementRequest, Region, Unit, User, new_id
 from solver.vocabulary import LEVELS
 

@@ -84,8 +84,9 @@ def normalise(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text)
 
 
-def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Return the great-circle distance in kilometres (plenty for matching data rows)."""
+def km_between(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Return the great-circle distance in kilometres (plenty for matching and seeding data;
+    the danger rule uses solver.distance, which never overestimates)."""
     p1, p2 = math.radians(lat1), math.radians(lat2)
     a = (
         math.sin((p2 - p1) / 2) ** 2
@@ -244,7 +245,7 @@ class Gazetteer:
                 continue
             chosen = index[key][2]
             far = [p for p in candidates
-                   if _km(p.lat, p.lon, chosen.lat, chosen.lon) > AMBIGUOUS_KM]
+                   if km_between(p.lat, p.lon, chosen.lat, chosen.lon) > AMBIGUOUS_KM]
             if not far:
                 continue
             spread = [chosen, *far]
@@ -270,8 +271,8 @@ class Gazetteer:
         same = [r for r in rows if r.name == name]
         if entry["lat"]:
             lat, lon = float(entry["lat"]), float(entry["lon"])
-            same = [r for r in same if _km(r.lat, r.lon, lat, lon) <= SAME_PLACE_KM]
-            same = sorted(same, key=lambda r: _km(r.lat, r.lon, lat, lon))[:1]
+            same = [r for r in same if km_between(r.lat, r.lon, lat, lon) <= SAME_PLACE_KM]
+            same = sorted(same, key=lambda r: km_between(r.lat, r.lon, lat, lon))[:1]
             if not same:
                 rows.append(_Row(name, entry["province"], target, target, lat, lon))
                 return

@@ -10,10 +10,9 @@ from seed.demo_network import (
     MAX_KM,
     REGIONS_CSV,
     generate_network,
-    km_between,
     load_regions,
 )
-from shelter_match.gazetteer import Gazetteer
+from shelter_match.gazetteer import Gazetteer, km_between
 from solver.vocabulary import FEATURES, LEVELS
 
 SIX_CODES = {
