@@ -8,7 +8,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import requests
@@ -66,16 +66,15 @@ def running_service(*args: str, database_url: str | None = None, instance: Path 
     base_url = f"http://127.0.0.1:{port}"
     try:
         wait_until_ready(base_url, process)
-        if not scan_for_leaks:
-            yield base_url, output
-            return
-        with leak_scanner.recording_live_answers(base_url) as answers:
+        recording = (leak_scanner.recording_live_answers(base_url) if scan_for_leaks
+                     else nullcontext(None))
+        with recording as answers:
             yield base_url, output
         served_from = database_url or (
             load_settings({"SHELTER_MATCH_INSTANCE_PATH": str(instance)})
             .database_url.render_as_string(hide_password=False)
             if instance else None)
-        if served_from:
+        if answers is not None and served_from:
             leak_scanner.scanner.leaks.extend(
                 leak_scanner.scan_live_answers(served_from, answers))
     finally:
