@@ -16,9 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.cli_runner import run_cli  # noqa: E402
-from tests.databases import create_migrated_database, drop_database  # noqa: E402
-from tests.live import running_service  # noqa: E402
+from testbed.cli import run_cli  # noqa: E402
+from testbed.databases import create_migrated_database, drop_database  # noqa: E402
+from testbed.live import running_service  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -75,8 +75,7 @@ def seeded_service(scale: int, workers: int = 2, seed: int = 0) -> Iterator[Seed
             parts = line.split()
             if len(parts) == 3 and parts[2].startswith("smt_"):
                 tokens[parts[0]] = parts[2]
-        with running_service("serve", database_url=url, workers=workers,
-                             scan_for_leaks=False) as (base_url, _log):
+        with running_service("serve", database_url=url, workers=workers) as (base_url, _log):
             yield SeededService(base_url, url, tokens)
     finally:
         drop_database(url)

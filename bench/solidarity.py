@@ -24,7 +24,7 @@ from shelter_match.clock import system_clock
 from shelter_match.db import create_database_engine
 from shelter_match.models import Placement
 from shelter_match.services.solidarity import make_period, region_balances
-from tests.cli_runner import run_cli
+from testbed.cli import run_cli
 
 TARGET_MS = 200
 

@@ -18,13 +18,13 @@ from sqlalchemy.orm import Session
 
 from shelter_match.clock import FrozenClock
 from shelter_match.db import create_database_engine
-from tests import leak_scanner
-from tests.databases import (
+from testbed.databases import (
     POSTGRES_ADMIN_URL,
     create_migrated_database,
     drop_database,
     postgres_available,
 )
+from tests import leak_scanner
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 BACKENDS = [b for b in os.environ.get("SHELTER_MATCH_TEST_BACKENDS", "sqlite,postgresql")

@@ -13,7 +13,7 @@ from shelter_match.clock import FrozenClock
 from shelter_match.db import create_database_engine
 from shelter_match.models import Hold, Unit
 from shelter_match.services import holds
-from tests.cli_runner import run_cli
+from testbed.cli import run_cli
 from tests.factories import make_caller, make_location, make_request, principal_of
 from tests.live import running_service
 

@@ -27,9 +27,9 @@ from shelter_match.clock import FrozenClock
 from shelter_match.db import create_database_engine
 from shelter_match.models import Unit
 from shelter_match.services import users
-from tests.cli_runner import run_cli
+from testbed.cli import run_cli
+from testbed.databases import create_migrated_database
 from tests.conftest import IN_CI
-from tests.databases import create_migrated_database
 from tests.factories import make_caller, make_location, make_placement
 from tests.live import running_service
 

@@ -23,7 +23,7 @@ from shelter_match.models import Placement, PlacementRequest, User
 from shelter_match.services.locations import LocationData, UnitData, create_location
 from shelter_match.services.solidarity import Period, region_balances
 from solver.vocabulary import LEVELS
-from tests.cli_runner import run_cli
+from testbed.cli import run_cli
 
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
 

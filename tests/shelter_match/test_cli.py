@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from shelter_match.db import create_database_engine
 from shelter_match.models import ApiToken, Location, Unit, User
 from shelter_match.services.auth import hash_token
-from tests.cli_runner import run_cli
+from testbed.cli import run_cli
 
 
 def assert_one_line_error(result, *words):

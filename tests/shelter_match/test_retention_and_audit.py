@@ -10,7 +10,7 @@ from shelter_match.db import create_database_engine
 from shelter_match.errors import ValidationFailed
 from shelter_match.models import IdempotencyKey, PlacementRequest
 from shelter_match.services.retention import purge
-from tests.cli_runner import run_cli
+from testbed.cli import run_cli
 from tests.factories import make_caller
 
 
