@@ -1,24 +1,21 @@
-"""Turn every error into an RFC 9457 problem document (application/problem+json).
+"""Write errors as RFC 9457 problem documents (application/problem+json).
 
-One home for all error output: HTTP errors raised by Flask and webargs, domain errors
-raised by services, and unexpected exceptions (logged with their traceback, never shown).
+The app routes every error of an API call here (app/errors.py): HTTP errors raised by
+Flask and webargs, and domain errors raised by services.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Response, request
 from werkzeug.exceptions import HTTPException
 
 from shelter_match.errors import DomainError, ValidationFailed
-from web.pages import error_page, is_page_request
 
 PROBLEM_JSON = "application/problem+json"
-log = logging.getLogger("shelter_match.api")
 
 
 def problem(
@@ -68,12 +65,9 @@ def _webargs_errors(data: Mapping[str, Any]) -> dict[str, list[str]]:
     return flat
 
 
-def handle_http_exception(error: HTTPException) -> Response:
+def http_problem(error: HTTPException) -> Response:
     """Answer an HTTP error (404, 405, 400 from a bad JSON body, 422 from webargs)."""
     status = error.code or 500
-    if is_page_request():
-        # A person who mistyped a page's address gets a page, not problem+json.
-        return error_page(status)
     data = getattr(error, "data", None) or {}
     headers = dict(data.get("headers") or {})
     if status == 405 and error.valid_methods:  # type: ignore[attr-defined]
@@ -90,25 +84,7 @@ def handle_http_exception(error: HTTPException) -> Response:
     return problem(status, error.name, detail, headers=headers)
 
 
-def handle_domain_error(error: DomainError) -> Response:
+def domain_problem(error: DomainError) -> Response:
     """Answer an error raised on purpose by a service."""
     errors = error.errors if isinstance(error, ValidationFailed) else None
     return problem(error.status, error.title, error.detail, errors=errors, **error.extra)
-
-
-def handle_unexpected_error(error: Exception) -> Response:
-    """Log an unexpected exception with its traceback; answer 500 without details."""
-    if isinstance(error, HTTPException):
-        return handle_http_exception(error)
-    log.exception("unhandled error on %s %s", request.method, request.path)
-    if is_page_request():
-        return error_page(500)
-    return problem(500, "Internal server error",
-                   "Something went wrong on our side; it has been logged.")
-
-
-def init_app(app: Flask) -> None:
-    """Register the problem+json handlers."""
-    app.register_error_handler(HTTPException, handle_http_exception)
-    app.register_error_handler(DomainError, handle_domain_error)
-    app.register_error_handler(Exception, handle_unexpected_error)

@@ -1,41 +1,23 @@
-"""HTTP hardening that applies to every answer: headers, body rules, auth throttling."""
+"""The API's own hardening: JSON bodies only, no NUL characters, throttled authentication.
+
+Headers and the client's address (behind trusted proxies) are the app's (app/security.py).
+"""
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request
-from werkzeug.exceptions import NotFound, TooManyRequests, UnsupportedMediaType
-from werkzeug.middleware.proxy_fix import ProxyFix
+from datetime import datetime
+from typing import Any
 
-from api.database import after_transaction, new_session
+from flask import Flask, current_app, request
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import NotFound, TooManyRequests, UnsupportedMediaType
+
+from api.database import database
 from shelter_match.errors import ValidationFailed
 from shelter_match.services import throttle
-from web.pages import is_page_request
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 JSON_TYPES = ("application/json",)
-
-API_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    # Answers hold availability and, for the entitled, addresses: never cache them.
-    "Cache-Control": "no-store",
-    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
-    "Cross-Origin-Resource-Policy": "same-origin",
-    "Permissions-Policy": "geolocation=(), camera=(), microphone=()",
-}
-
-
-# The pages for people (web/): their own styles, scripts and images only, no inline script,
-# forms posted only back here, never framed. Every page may show client data: no cache.
-PAGE_HEADERS = {
-    **API_HEADERS,
-    "Content-Security-Policy": (
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-    ),
-}
-
 
 class Throttled(TooManyRequests):
     def __init__(self, retry_after: int) -> None:
@@ -47,7 +29,7 @@ def client_address() -> str:
     return request.remote_addr or "unknown"
 
 
-def refuse_if_throttled(session, now) -> None:
+def refuse_if_throttled(session: Session, now: datetime) -> None:
     """Raise 429 when this client has failed to authenticate too often."""
     key = throttle.client_key(client_address())
     until = throttle.blocked_until(session, key, now)
@@ -59,23 +41,14 @@ def note_failed_authentication() -> None:
     """Count this failed authentication once the request's transaction has rolled back."""
     key = throttle.client_key(client_address())
     now = current_app.config["CLOCK"].now()
-
-    def count() -> None:
-        session = new_session()
-        try:
-            throttle.record_failure(session, key, now)
-            session.commit()
-        finally:
-            session.close()
-
-    after_transaction(count)
+    database().write_after_transaction(lambda session: throttle.record_failure(session, key, now))
 
 
 NUL = "\x00"
 NUL_MESSAGE = "Must not contain the NUL character (\\u0000)."
 
 
-def fields_with_nul(value, path: str = "") -> list[str]:
+def fields_with_nul(value: Any, path: str = "") -> list[str]:
     """Return the dotted names of the JSON strings (keys too) that hold a NUL character."""
     if isinstance(value, str):
         return [path or "body"] if NUL in value else []
@@ -109,29 +82,13 @@ def refuse_nul_characters() -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Register the hardening for every request and response."""
-    proxies = int(app.config.get("PROXY_COUNT", 0))
-    if proxies:
-        # Trust X-Forwarded-For only from the configured number of reverse proxies.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+    """Register the API's body rules for every request under /api/."""
 
     @app.before_request
-    def require_json_bodies():
+    def require_json_bodies() -> None:
+        if not request.path.startswith("/api/"):
+            return
         has_body = bool(request.content_length or request.headers.get("Transfer-Encoding"))
-        if (
-            has_body
-            and request.method in WRITE_METHODS
-            and request.path.startswith("/api/")
-            and request.mimetype not in JSON_TYPES
-        ):
+        if has_body and request.method in WRITE_METHODS and request.mimetype not in JSON_TYPES:
             raise UnsupportedMediaType("Send the body as application/json.")
-        if request.path.startswith("/api/"):
-            refuse_nul_characters()
-
-    @app.after_request
-    def harden(response):
-        is_page = response.mimetype == "text/html" and is_page_request()
-        for name, value in (PAGE_HEADERS if is_page else API_HEADERS).items():
-            response.headers.setdefault(name, value)
-        response.headers.pop("Server", None)
-        return response
+        refuse_nul_characters()

@@ -46,7 +46,7 @@ class Api(flask_smorest.Api):
     ERROR_SCHEMA = ProblemSchema
 
     def _register_error_handlers(self):
-        """Leave error handling to api.problems (registered by the app factory)."""
+        """Leave error handling to the app (app/errors.py sends API errors to api.problems)."""
 
     def _register_responses(self):
         """Document every error status as problem+json."""

@@ -1,4 +1,4 @@
-"""gunicorn settings for production: `gunicorn -c deploy/gunicorn.conf.py api.wsgi:app`.
+"""gunicorn settings for production: `gunicorn -c deploy/gunicorn.conf.py app.wsgi:app`.
 
 `shelter-match serve` uses the same kind of settings; this file is for deployments that
 run gunicorn directly (systemd unit, container).

@@ -1,7 +1,7 @@
 """The `shelter-match` command line (CONTRACT §1).
 
 Commands that belong to other packages plug in through the `shelter_match.cli` entry
-point group (seed: `seed/cli.py`; serve and demo: `api/cli.py`), so the imports keep
+point group (seed: `seed/cli.py`; serve and demo: `app/cli.py`), so the imports keep
 pointing one way. Every failure ends in one line on stderr and a non-zero exit status.
 """
 

@@ -6,8 +6,8 @@ never commit: whoever opened it (a request, a CLI command) owns the transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL
@@ -70,6 +70,23 @@ def _begin_sqlite_transaction(connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+# Where the app lends its RequestDatabase to the API and the pages (app.extensions).
+REQUEST_DATABASE = "shelter_match.request_database"
+
+
+@dataclass(frozen=True)
+class RequestDatabase:
+    """The database as one web request sees it, lent by the app to the API and the pages.
+
+    `session()` is the request's session: the app commits it when the answer is below 400
+    and rolls it back otherwise. `write_after_transaction(write)` runs `write` in a session
+    of its own, committed, once the request's transaction has ended.
+    """
+
+    session: Callable[[], Session]
+    write_after_transaction: Callable[[Callable[[Session], None]], None]
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Return the session factory used by requests and commands."""
     return sessionmaker(bind=engine, expire_on_commit=False)
@@ -86,17 +103,3 @@ def check_connection(engine: Engine) -> None:
             f"cannot reach the database at {engine.url.render_as_string(hide_password=True)}: "
             f"{reason}"
         ) from None
-
-
-@contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """Yield a session; commit when the block succeeds, roll back when it raises."""
-    session = factory()
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()

@@ -104,7 +104,7 @@ def clock() -> FrozenClock:
 @pytest.fixture
 def app(connection, clock):
     """The Flask app, bound to the test's transaction and clock."""
-    from api import create_app
+    from app import create_app
 
     return create_app({"TESTING": True, "DATABASE_CONNECTION": connection, "CLOCK": clock})
 

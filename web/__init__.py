@@ -3,46 +3,30 @@ a region's dashboard and the admin pages, served by the same Flask app as the AP
 
 Pages call the same services as the API, with the same roles and scopes; they never run
 SQL of their own (tests/test_layering.py keeps `sqlalchemy` out of this package). People
-sign in with a password and keep a signed session cookie; the API never reads it.
+sign in with a password and keep a signed session cookie; the API never reads it. The
+app (app/) lends the request's database and routes errors on pages to `pages.error_page`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
-
 from flask import Blueprint, Flask
 
-from web import auth, i18n, pages
-
-EXTENSION = "shelter_match.web"
+from web import auth, i18n, templating
 
 
-@dataclass(frozen=True)
-class Database:
-    """The request's transaction, lent by the app (it commits below 400, else rolls back)."""
-
-    session: Callable[[], Any]
-    new_session: Callable[[], Any]
-    after_transaction: Callable[[Callable[[], None]], None]
-
-
-def init_app(app: Flask, database: Database) -> None:
+def init_app(app: Flask) -> None:
     """Register the pages, their sessions, CSRF protection and translations."""
     from web.views import admin, coordinator, crisis_worker, reviewer
 
-    app.extensions[EXTENSION] = database
     auth.init_app(app)
     i18n.init_app(app)
-    pages.init_app(app)
+    templating.init_app(app)
     site = Blueprint("web", __name__, template_folder="templates", static_folder="static",
                      static_url_path="/assets")
     # CSRF first: a form posted into a session that has just idled out is still checked
     # against the token it was rendered with.
     site.before_request(auth.check_csrf)
     site.before_request(auth.load_principal)
-    pages.register_handlers(site)
     site.register_blueprint(auth.blp)
     site.register_blueprint(i18n.blp)
     for module in (crisis_worker, coordinator, reviewer, admin):

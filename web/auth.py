@@ -35,15 +35,7 @@ from flask_babel import gettext as _
 
 from shelter_match.services import throttle, users
 from shelter_match.services.auth import Principal
-from web.pages import (
-    db_session,
-    is_page_path,
-    new_session,
-    now,
-    render,
-    run_after_transaction,
-    safe_next,
-)
+from web.pages import db_session, is_page_path, now, render, safe_next, write_after_transaction
 
 blp = Blueprint("auth", __name__)
 
@@ -281,13 +273,8 @@ def _note_failure(client: str, user_id: str | None, reason: str) -> None:
     """Count and audit a refused sign-in once the request's transaction has rolled back."""
     moment = now()
 
-    def write() -> None:
-        own = new_session()
-        try:
-            throttle.record_failure(own, client, moment)
-            users.record_sign_in_failure(own, user_id=user_id, reason=reason, now=moment)
-            own.commit()
-        finally:
-            own.close()
+    def write(own: Any) -> None:
+        throttle.record_failure(own, client, moment)
+        users.record_sign_in_failure(own, user_id=user_id, reason=reason, now=moment)
 
-    run_after_transaction(write)
+    write_after_transaction(write)

@@ -1,25 +1,18 @@
-"""What every page shares: the request's transaction, the clock, rendering, error pages."""
+"""What every page shares: the request's database, the clock, rendering, error pages."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import (
-    Blueprint,
-    Flask,
-    Response,
-    current_app,
-    make_response,
-    render_template,
-    request,
-)
+from flask import Response, current_app, make_response, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
-from shelter_match.errors import DomainError
+from shelter_match.db import REQUEST_DATABASE, RequestDatabase
 
 ERROR_TEXTS = {
     400: (_l("This form has expired"),
@@ -40,8 +33,10 @@ ERROR_TEXTS = {
 }
 
 
-def database() -> Any:
-    return current_app.extensions["shelter_match.web"]
+def database() -> RequestDatabase:
+    """Return the request's database as the app lends it (app/database.py)."""
+    lent: RequestDatabase = current_app.extensions[REQUEST_DATABASE]
+    return lent
 
 
 def db_session() -> Any:
@@ -49,36 +44,25 @@ def db_session() -> Any:
     return database().session()
 
 
-def new_session() -> Any:
-    """Return a database session of its own, outside this request's transaction."""
-    return database().new_session()
+def write_after_transaction(write: Callable[[Any], None]) -> None:
+    """Run `write` in a session of its own once this request's transaction has ended."""
+    database().write_after_transaction(write)
 
 
-def run_after_transaction(callback: Callable[[], None]) -> None:
-    """Run `callback` once this request's transaction has ended."""
-    database().after_transaction(callback)
-
-
-def now():
+def now() -> datetime:
     """Return the current time from the app's clock (tests may freeze it)."""
-    return current_app.config["CLOCK"].now()
+    moment: datetime = current_app.config["CLOCK"].now()
+    return moment
 
 
 def render(template: str, status: int = 200, **context: Any) -> Response:
-    """Render a page; every page is HTML that no one may cache (see api.security)."""
+    """Render a page; every page is HTML that no one may cache (see app/security.py)."""
     return make_response(render_template(template, **context), status)
 
 
 def is_page_path(path: str) -> bool:
     """Return whether a path belongs to the pages (not the API or the health checks)."""
     return not (path.startswith("/api/") or path in ("/healthz", "/readyz"))
-
-
-def is_page_request() -> bool:
-    """Return whether this request is for a page (of the web blueprint) rather than the API."""
-    if request.url_rule is None:  # nothing matched: a mistyped page address, or the API's
-        return is_page_path(request.path)
-    return (request.blueprint or "").split(".")[0] == "web"
 
 
 def safe_next(target: str | None) -> str | None:
@@ -99,29 +83,14 @@ def error_page(status: int, detail: str | None = None) -> Response:
     return render("error.html", status=status, title=title, text=text)
 
 
+def http_error_page(error: HTTPException) -> Response:
+    """Render the error page of an HTTP error, with the headers it carries (Retry-After)."""
+    response = error_page(error.code or 500, getattr(error, "description", None))
+    for name, value in (getattr(error, "data", None) or {}).get("headers", {}).items():
+        response.headers[name] = value
+    return response
+
+
 def rollback() -> None:
     """Undo what this request wrote so far (before a redirect that reports an error)."""
     db_session().rollback()
-
-
-def register_handlers(site: Blueprint) -> None:
-    """Answer errors on the pages with pages, not problem+json."""
-
-    @site.errorhandler(HTTPException)
-    def http_error(error: HTTPException):
-        response = error_page(error.code or 500, getattr(error, "description", None))
-        for name, value in (getattr(error, "data", None) or {}).get("headers", {}).items():
-            response.headers[name] = value
-        return response
-
-    @site.errorhandler(DomainError)
-    def domain_error(error: DomainError):
-        return error_page(error.status)
-
-
-def init_app(app: Flask) -> None:
-    """Register the template helpers every page uses."""
-    from web import templating
-
-    templating.init_app(app)
-

@@ -32,7 +32,7 @@ def test_a_forged_forwarded_for_does_not_escape_the_throttle(client, session, cl
 
 
 def test_behind_one_proxy_the_throttle_counts_the_real_client(connection, clock, session):
-    from api import create_app
+    from app import create_app
 
     app = create_app({"TESTING": True, "DATABASE_CONNECTION": connection, "CLOCK": clock,
                       "PROXY_COUNT": 1})

@@ -25,7 +25,7 @@ class GunicornServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        from api import create_app
+        from app import create_app
 
         return create_app()
 

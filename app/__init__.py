@@ -1,0 +1,43 @@
+"""The composition root: `create_app()` builds the Flask app (flaskr style).
+
+The app owns what every answer shares: the request's database session and transaction,
+security headers, error routing and the client address the throttle counts by. It
+registers the API (`api`) and the pages (`web`) side by side; neither knows the other.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+import api
+import web
+from app import database, errors, security
+from shelter_match.clock import system_clock
+from shelter_match.config import load_settings
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Create and configure the app; `test_config` overrides the environment."""
+    settings = load_settings()
+    app = Flask(__name__, instance_path=str(settings.instance_path))
+    app.config.from_mapping(
+        DATABASE_URL=settings.database_url,
+        SECRET_KEY=settings.secret_key,
+        CLOCK=system_clock,
+        MAX_CONTENT_LENGTH=64 * 1024,
+        PROXY_COUNT=settings.proxy_count,
+    )
+    if test_config:
+        app.config.update(test_config)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    database.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    api.init_app(app)
+    web.init_app(app)
+    return app
