@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import wraps
+from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL
@@ -90,6 +92,26 @@ class RequestDatabase:
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Return the session factory used by requests and commands."""
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def command(function: Callable[Concatenate[Session, P], R]) -> Callable[Concatenate[Session, P], R]:
+    """Run a service command in a savepoint: when it raises, nothing it wrote remains.
+
+    The one rule for every caller: a page that catches a DomainError and answers 303
+    commits the rest of its request, but nothing of the refused command; the API answers
+    400 or more, which rolls the whole request back anyway; the CLI exits non-zero.
+    """
+
+    @wraps(function)
+    def run(session: Session, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with session.begin_nested():
+            return function(session, *args, **kwargs)
+
+    return run
 
 
 def check_connection(engine: Engine) -> None:

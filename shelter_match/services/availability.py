@@ -13,16 +13,14 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, Text, and_, case, cast, exists, func, not_, select, update
+from sqlalchemy import String, Text, case, cast, func, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
-from shelter_match.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
+from shelter_match.db import command
+from shelter_match.errors import NotFound, ValidationFailed
 from shelter_match.models import (
-    Hold,
     Location,
-    Placement,
-    PlacementRequest,
     Region,
     Unit,
     UnitChange,
@@ -37,15 +35,15 @@ from shelter_match.services.locations import (
 )
 from shelter_match.services.policy import get_policy
 from shelter_match.services.unit_state import (
+    UnitRecord,
     effective_status,
     is_free_sql,
     mark_availability_checked,
-    record_change,
+    read_unit,
+    read_units,
+    set_by_hand,
 )
 
-# A PATCH without If-Match applies to whatever version is current; when another change
-# lands between our read and our conditional UPDATE we look again, this many times.
-MAX_ATTEMPTS = 5
 MAX_HISTORY_ROWS = 5000
 
 _LOCATION_COLUMNS = (
@@ -60,18 +58,6 @@ _LOCATION_COLUMNS = (
     Location.lat,
     Location.lon,
 )
-_UNIT_COLUMNS = (
-    Unit.id,
-    Unit.location_id,
-    Unit.label,
-    Unit.beds,
-    Unit.status,
-    Unit.held_until,
-    Unit.version,
-    Unit.updated_at,
-)
-
-
 # --- reading ---------------------------------------------------------------------------
 
 
@@ -149,15 +135,13 @@ def location_detail(
     found = _summaries(session, viewer=viewer, now=now, location_id=location_id)
     if not found:
         raise NotFound("No location with this id.")
-    units = session.execute(
-        select(*_UNIT_COLUMNS).where(Unit.location_id == location_id).order_by(Unit.label)
-    ).all()
+    units = read_units(session, Unit.location_id == location_id)
     return {**found[0], "units": [_unit_view(unit, now) for unit in units]}
 
 
 def get_unit(session: Session, unit_id: str, *, now: datetime) -> dict[str, Any]:
     """Return one unit with its effective status."""
-    unit = _read_unit(session, unit_id)
+    unit = read_unit(session, unit_id)
     if unit is None:
         raise NotFound("No unit with this id.")
     return _unit_view(unit, now)
@@ -276,13 +260,7 @@ def _audit_disclosure(
                      locations=len(disclosed), region_code=region_code)
 
 
-def _read_unit(session: Session, unit_id: str):
-    # Columns, not ORM objects: the identity map could hand back a row as it was earlier
-    # in this transaction, and every decision below needs what the database holds now.
-    return session.execute(select(*_UNIT_COLUMNS).where(Unit.id == unit_id)).first()
-
-
-def _unit_view(unit, now: datetime) -> dict[str, Any]:
+def _unit_view(unit: UnitRecord, now: datetime) -> dict[str, Any]:
     status = effective_status(unit, now)
     return {
         "id": unit.id,
@@ -299,6 +277,7 @@ def _unit_view(unit, now: datetime) -> dict[str, Any]:
 # --- changing a unit by hand -----------------------------------------------------------
 
 
+@command
 def update_unit(
     session: Session,
     unit_id: str,
@@ -312,8 +291,7 @@ def update_unit(
     """Set a unit's status and/or beds by hand; return the unit with its new version.
 
     `if_match` holds the versions the caller accepts (from If-Match); None applies the
-    change to the current version: last write wins, by the caller's choice. A held or
-    placed unit keeps its status (409) and keeps beds enough for its household (409).
+    change to the current version (unit_state.set_by_hand has the rules).
     """
     if status is None and beds is None:
         message = "Send status, beds or both."
@@ -321,174 +299,19 @@ def update_unit(
     errors = validate_unit_values(status, beds)
     if errors:
         raise ValidationFailed(errors)
-    for _attempt in range(MAX_ATTEMPTS):
-        current = _read_unit(session, unit_id)
-        if current is None:
-            raise NotFound("No unit with this id.")
-        require_manager(actor, current.location_id)
-        if if_match is not None and current.version not in if_match:
-            raise _stale(current.version)
-        before = effective_status(current, now)
-        after = status or before
-        new_beds = current.beds if beds is None else beds
-        if after == before and new_beds == current.beds:
-            return _unit_view(current, now)  # nothing to change: no new version, no history
-        changed = _conditional_update(session, current, now, after, new_beds)
-        if changed is not None:
-            break
-        # Nothing matched: find out which condition failed, with a fresh read.
-        latest = _read_unit(session, unit_id)
-        if latest is not None and latest.version == current.version:
-            raise _why_not(session, current, now, status_change=after != before,
-                           beds=new_beds)
-        if if_match is not None:
-            raise _stale(latest.version if latest is not None else current.version)
-        # No If-Match: someone else's change landed first; apply ours to the new version.
-    else:
-        raise Conflict("The unit kept changing while we tried to change it; try again.")
-
-    if current.status == "held" and before == "free":
-        _close_expired_hold(session, current, now)
-    record_change(session, unit_id=current.id, location_id=current.location_id, now=now,
-                  actor=actor, cause="manual", from_status=before, to_status=after,
-                  from_beds=current.beds, to_beds=new_beds)
-    audit.record(session, actor=actor, action="unit.updated", object_type="unit",
-                 object_id=current.id, now=now, location_id=current.location_id,
-                 from_status=before, to_status=after, from_beds=current.beds,
-                 to_beds=new_beds, version=changed.version)
-    mark_availability_checked(session, current.location_id, now)
+    current = read_unit(session, unit_id)
+    if current is None:
+        raise NotFound("No unit with this id.")
+    require_manager(actor, current.location_id)
+    changed = set_by_hand(session, current, actor=actor, now=now, status=status, beds=beds,
+                          if_match=if_match)
     return _unit_view(changed, now)
-
-
-def _conditional_update(session: Session, current, now: datetime, status: str, beds: int):
-    """Apply the change in one UPDATE that holds every condition; return the new row or None.
-
-    Why one statement: the version pins the row to what we read (every change, by hand or
-    by a hold, bumps it), and the hold and placement conditions are checked by the database
-    in the same statement, so nothing can slip in between a check and the write. On
-    PostgreSQL a concurrent writer of the row makes this statement wait, then re-check the
-    version against the committed row and match nothing; on SQLite BEGIN IMMEDIATE already
-    serialises writing transactions.
-    """
-    live_hold = exists().where(
-        Hold.unit_id == Unit.id, Hold.status == "active", Hold.expires_at > now
-    )
-    open_placement = exists().where(Placement.unit_id == Unit.id, Placement.ended_at.is_(None))
-    statement = update(Unit).where(Unit.id == current.id, Unit.version == current.version)
-    values: dict[str, Any] = {"version": Unit.version + 1, "updated_at": now}
-    before = effective_status(current, now)
-    if status != before:
-        statement = statement.where(
-            not_(live_hold),
-            not_(open_placement),
-            # A unit marked held until later is held, with or without its hold row.
-            not_(and_(Unit.status == "held", Unit.held_until > now)),
-        )
-    if status != before or (current.status == "held" and before == "free"):
-        # Also when only beds change on a unit whose hold has expired: it is free now, and
-        # is written so (held_until goes with `held`, by a check constraint).
-        values.update(status=status, held_until=None)
-    if beds != current.beds:
-        values["beds"] = beds
-        if beds < current.beds:
-            statement = statement.where(
-                beds >= func.coalesce(_held_household(now), 0),
-                beds >= func.coalesce(_placed_household(), 0),
-            )
-    result = session.execute(
-        statement.values(**values)
-        .returning(*_UNIT_COLUMNS)
-        .execution_options(synchronize_session=False)
-    )
-    return result.first()
-
-
-def _held_household(now: datetime):
-    return (
-        select(func.max(PlacementRequest.adults + PlacementRequest.children))
-        .join(Hold, Hold.request_id == PlacementRequest.id)
-        .where(Hold.unit_id == Unit.id, Hold.status == "active", Hold.expires_at > now)
-        .scalar_subquery()
-    )
-
-
-def _placed_household():
-    return (
-        select(func.max(Placement.household_size))
-        .where(Placement.unit_id == Unit.id, Placement.ended_at.is_(None))
-        .scalar_subquery()
-    )
-
-
-def _stale(version: int) -> PreconditionFailed:
-    return PreconditionFailed(
-        f"The unit has changed: it is at version {version} now. Fetch it again, check that "
-        f'the change still makes sense, and send it with If-Match: "{version}".'
-    )
-
-
-def _why_not(session: Session, unit, now: datetime, *, status_change: bool,
-             beds: int) -> Conflict:
-    """Return the 409 that says which hold or placement blocked a change, and what to do."""
-    hold = session.execute(
-        select(Hold.expires_at, PlacementRequest.adults + PlacementRequest.children)
-        .join(PlacementRequest, PlacementRequest.id == Hold.request_id)
-        .where(Hold.unit_id == unit.id, Hold.status == "active", Hold.expires_at > now)
-    ).first()
-    placed = session.scalar(
-        select(Placement.household_size).where(
-            Placement.unit_id == unit.id, Placement.ended_at.is_(None)
-        )
-    )
-    if hold is not None:
-        until = hold[0].strftime("%H:%M UTC")
-        if status_change:
-            return Conflict(
-                f"The unit is held for a placement request until {until}; the hold must be "
-                "released (or expire) before its status can be changed by hand."
-            )
-        return Conflict(
-            f"The unit is held for a household of {hold[1]} until {until}; it cannot have "
-            f"fewer beds than that while the hold lasts."
-        )
-    if placed is not None:
-        if status_change:
-            return Conflict(
-                "The unit is occupied by a placement; the placement must be discharged "
-                "before its status can be changed by hand."
-            )
-        return Conflict(
-            f"The unit is occupied by a household of {placed}; it cannot have fewer beds "
-            "than that until the placement is discharged."
-        )
-    if unit.status == "held":
-        return Conflict(
-            "The unit is held; the hold must be released (or expire) before its status can "
-            "be changed by hand."
-        )
-    return Conflict("The unit changed while we tried to change it; try again.")
-
-
-def _close_expired_hold(session: Session, unit, now: datetime) -> None:
-    # The unit's hold has expired, so it is free and may be changed. Mark the hold row
-    # expired in the same transaction, so that the partial unique index of active holds
-    # keeps telling the truth, and record the expiry in the unit's history at the moment
-    # it happened (the sweeper will not see this hold any more).
-    expired = session.execute(
-        update(Hold)
-        .where(Hold.unit_id == unit.id, Hold.status == "active", Hold.expires_at <= now)
-        .values(status="expired", ended_at=Hold.expires_at)
-        .returning(Hold.expires_at)
-        .execution_options(synchronize_session=False)
-    ).first()
-    record_change(session, unit_id=unit.id, location_id=unit.location_id,
-                  now=expired[0] if expired else unit.held_until, actor=None, cause="expire",
-                  from_status="held", to_status="free", from_beds=unit.beds, to_beds=unit.beds)
 
 
 # --- confirmations and history ---------------------------------------------------------
 
 
+@command
 def confirm_availability(
     session: Session, location_id: str, *, actor: Principal, now: datetime
 ) -> dict[str, Any]:

@@ -1,8 +1,10 @@
 """Placements: a confirmed hold becomes a household in a unit, until discharge.
 
 Confirming discloses the location's address to whoever confirms; that disclosure is
-audited (who, which location; never the address itself). Locks follow the order of
-holds.py: request, then unit, then hold.
+audited (who, which location; never the address itself). The state changes are
+transitions of unit_state (occupy, discharge); this module locks the request first (the
+lock order of every transition: request, then unit, then hold), checks who may act, and
+lists placements.
 """
 
 from __future__ import annotations
@@ -10,15 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shelter_match.db import command
 from shelter_match.errors import Conflict, NotFound, ValidationFailed
-from shelter_match.models import Hold, Location, Placement, PlacementRequest, Unit
-from shelter_match.services import audit
+from shelter_match.models import Hold, Location, Placement, Unit
+from shelter_match.services import audit, unit_state
 from shelter_match.services.auth import Principal
-from shelter_match.services.holds import atomic, end_hold, get_hold, hold_status, lock_open_request
-from shelter_match.services.unit_state import record_change
+from shelter_match.services.holds import get_hold
+from shelter_match.services.requests import lock_open_request
+from shelter_match.services.unit_state import hold_status
 
 
 @dataclass
@@ -34,6 +38,7 @@ def may_confirm(actor: Principal, hold: Hold) -> bool:
     return hold.created_by == actor.user_id or actor.manages_location(hold.location_id)
 
 
+@command
 def confirm_hold(session: Session, hold_id: str, *, actor: Principal, now: datetime
                  ) -> PlacementView:
     """Turn an active hold into a placement: the unit is occupied, the request placed."""
@@ -45,47 +50,17 @@ def confirm_hold(session: Session, hold_id: str, *, actor: Principal, now: datet
         raise Conflict(f"The hold is {status}; only an active hold can be confirmed. "
                        "Ask for new proposals.")
     location = session.get(Location, hold.location_id)
-    with atomic(session):
-        # Request first, then unit, then hold: the order every transition keeps.
-        if not lock_open_request(session, request.id, status="placed", closed_at=now):
-            raise Conflict("The request is no longer open.")
-        occupied = session.execute(
-            update(Unit)
-            .where(Unit.id == hold.unit_id, Unit.status == "held",
-                   Unit.held_until == hold.expires_at, Unit.held_until > now)
-            .values(status="occupied", held_until=None, version=Unit.version + 1,
-                    updated_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if occupied != 1:
-            raise Conflict("The hold is no longer active; ask for new proposals.")
-        end_hold(session, hold, status="confirmed", now=now)
-        placement = Placement(
-            request_id=request.id,
-            hold_id=hold.id,
-            unit_id=hold.unit_id,
-            location_id=hold.location_id,
-            origin_region_code=request.origin_region_code,
-            destination_region_code=location.region_code,
-            household_size=request.household_size,
-            created_by=actor.user_id,
-            started_at=now,
-        )
-        session.add(placement)
-        session.flush()
-        unit = session.get(Unit, hold.unit_id)
-        session.refresh(unit)
-        record_change(session, unit_id=unit.id, location_id=unit.location_id, now=now,
-                      actor=actor, cause="confirm", from_status="held", to_status="occupied",
-                      from_beds=unit.beds, to_beds=unit.beds)
-        audit.record(session, actor=actor, action="placement.created", object_type="placement",
-                     object_id=placement.id, now=now, hold_id=hold.id, request_id=request.id,
-                     unit_id=unit.id, location_id=location.id,
-                     origin_region_code=placement.origin_region_code,
-                     destination_region_code=placement.destination_region_code)
-        note_address_disclosed(session, actor=actor, location_id=location.id, now=now,
-                               placement_id=placement.id)
+    assert location is not None
+    # Request first, then unit, then hold: the order every transition keeps.
+    if not lock_open_request(session, request.id, status="placed", closed_at=now):
+        raise Conflict("The request is no longer open.")
+    placement = unit_state.occupy(session, hold, request, location, actor=actor, now=now)
+    note_address_disclosed(session, actor=actor, location_id=location.id, now=now,
+                           placement_id=placement.id)
     session.refresh(request)
+    unit = session.get(Unit, hold.unit_id)
+    assert unit is not None
+    session.refresh(unit)
     return PlacementView(placement, location, unit, show_address=True)
 
 
@@ -127,6 +102,7 @@ def get_placement(session: Session, placement_id: str, *, actor: Principal) -> P
                          session.get(Unit, placement.unit_id), show_address=True)
 
 
+@command
 def discharge(session: Session, placement_id: str, *, actor: Principal, now: datetime,
               ended_at: datetime | None = None) -> PlacementView:
     """End a placement at `ended_at` (default now); the unit becomes free."""
@@ -142,32 +118,8 @@ def discharge(session: Session, placement_id: str, *, actor: Principal, now: dat
                                              f"({placement.started_at:%Y-%m-%dT%H:%M:%SZ})."]})
     if ended_at > now:
         raise ValidationFailed({"ended_at": ["Must not be in the future."]})
-    with atomic(session):
-        ended = session.execute(
-            update(Placement)
-            .where(Placement.id == placement.id, Placement.ended_at.is_(None))
-            .values(ended_at=ended_at, ended_by=actor.user_id)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if ended != 1:
-            raise Conflict("The placement has ended already.")
-        # A unit a coordinator closed meanwhile stays closed; only `occupied` turns free.
-        freed = session.execute(
-            update(Unit)
-            .where(Unit.id == placement.unit_id, Unit.status == "occupied")
-            .values(status="free", version=Unit.version + 1, updated_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        unit = view.unit
-        session.refresh(unit)
-        if freed:
-            record_change(session, unit_id=unit.id, location_id=unit.location_id, now=now,
-                          actor=actor, cause="discharge", from_status="occupied",
-                          to_status="free", from_beds=unit.beds, to_beds=unit.beds)
-        audit.record(session, actor=actor, action="placement.discharged",
-                     object_type="placement", object_id=placement.id, now=now,
-                     location_id=placement.location_id, unit_id=unit.id,
-                     ended_at=ended_at.isoformat())
+    unit_state.discharge(session, placement, ended_at=ended_at, actor=actor, now=now)
+    session.refresh(view.unit)
     session.refresh(placement)
     return view
 
@@ -194,8 +146,3 @@ def list_placements(
         query = query.where(Placement.ended_at.is_(None))
     return [PlacementView(placement, location, unit, show_address=True)
             for placement, location, unit in session.execute(query).all()]
-
-
-def placement_of_request(session: Session, request: PlacementRequest) -> Placement | None:
-    """Return the placement a request led to, if any."""
-    return session.scalar(select(Placement).where(Placement.request_id == request.id))

@@ -13,15 +13,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
+from shelter_match.db import command
 from shelter_match.errors import NotFound, ValidationFailed
 from shelter_match.gazetteer import Gazetteer
 from shelter_match.models import Hold, Location, Placement, PlacementRequest, Region
 from shelter_match.services import audit
 from shelter_match.services.auth import Principal
 from shelter_match.services.locations import NL_LAT, NL_LON
+from shelter_match.services.unit_state import active_hold_sql
 from solver.vocabulary import FEATURES, LEVELS
 
 CASE_REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
@@ -235,6 +237,7 @@ def _check_references(session: Session, data: RequestData, errors: dict[str, lis
             errors[name] = [f"Unknown {kind}(s): {', '.join(missing)}."]
 
 
+@command
 def create_request(
     session: Session, data: RequestData, *, actor: Principal, now: datetime
 ) -> PlacementRequest:
@@ -284,9 +287,21 @@ def get_request(session: Session, request_id: str, *, actor: Principal) -> Place
     return request
 
 
-def active_hold_sql(now: datetime):
-    """Return the SQL condition that a hold is active at `now` (not past expires_at)."""
-    return and_(Hold.status == "active", Hold.expires_at > now)
+def lock_open_request(session: Session, request_id: str, **values: object) -> bool:
+    """Lock an open request's row (and set `values`); return False unless it is open.
+
+    A conditional UPDATE rather than SELECT … FOR UPDATE: it locks on PostgreSQL and works
+    the same on SQLite (where BEGIN IMMEDIATE serialises writers anyway). Whoever holds the
+    lock is alone in deciding about the request's holds until she commits.
+    """
+    result = session.execute(
+        update(PlacementRequest)
+        .where(PlacementRequest.id == request_id, PlacementRequest.status == "open")
+        .values({"status": PlacementRequest.status, **values})
+        .execution_options(synchronize_session=False)
+    )
+    count: int = result.rowcount  # type: ignore[attr-defined]
+    return count == 1
 
 
 def view_requests(
