@@ -90,7 +90,3 @@ def http_error_page(error: HTTPException) -> Response:
         response.headers[name] = value
     return response
 
-
-def rollback() -> None:
-    """Undo what this request wrote so far (before a redirect that reports an error)."""
-    db_session().rollback()

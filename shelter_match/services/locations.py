@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from shelter_match.db import command
 from shelter_match.errors import Forbidden, NotFound, ValidationFailed
 from shelter_match.models import Location, Region, Unit
 from shelter_match.services import audit
@@ -167,6 +168,7 @@ def get_location_or_404(session: Session, location_id: str) -> Location:
     return location
 
 
+@command
 def create_location(
     session: Session, data: LocationData, *, now: datetime, actor: Principal | None = None
 ) -> Location:
@@ -248,6 +250,7 @@ def add_unit(
     return unit
 
 
+@command
 def add_unit_to_location(
     session: Session, location_id: str, data: UnitData, *, actor: Principal, now: datetime
 ) -> Unit:
@@ -284,6 +287,7 @@ def add_unit_to_location(
     return unit
 
 
+@command
 def update_location(
     session: Session, location_id: str, changes: dict[str, object], *, actor: Principal,
     now: datetime,

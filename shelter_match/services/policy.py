@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from shelter_match.db import command
 from shelter_match.errors import ValidationFailed
 from shelter_match.models import PolicyRecord
 from shelter_match.services import audit
@@ -133,6 +134,7 @@ def get_policy(session: Session) -> Policy:
     return validate_document({**DEFAULT_POLICY.as_document(), **record.document})
 
 
+@command
 def replace_policy(
     session: Session, document: dict[str, Any], *, actor: Principal, now: datetime
 ) -> Policy:

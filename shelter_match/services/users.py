@@ -16,6 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from shelter_match.db import command
 from shelter_match.errors import Conflict, NotFound, ValidationFailed
 from shelter_match.models import ROLES, ApiToken, Location, Region, User
 from shelter_match.services import audit
@@ -24,6 +25,7 @@ from shelter_match.services.auth import Principal, issue_token, principal_for
 USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 
 
+@command
 def create_user(
     session: Session,
     *,
@@ -84,6 +86,7 @@ def find_user(session: Session, name: str) -> User:
     return user
 
 
+@command
 def new_token_for(
     session: Session,
     name: str,
@@ -100,6 +103,7 @@ def new_token_for(
     return token
 
 
+@command
 def revoke_tokens(
     session: Session, name: str, now: datetime, actor: Principal | None = None
 ) -> int:
@@ -159,6 +163,7 @@ def validate_password(name: str, password: str) -> list[str]:
     return problems
 
 
+@command
 def set_password(
     session: Session, name: str, password: str, now: datetime, actor: Principal | None = None
 ) -> None:

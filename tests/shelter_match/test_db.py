@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select
 
 from shelter_match.models import Location
 from tests.factories import make_location
@@ -26,3 +27,27 @@ def test_a_time_reads_back_as_the_same_instant_in_utc(session, clock):
     assert read.tzinfo is UTC
     assert read.utcoffset() == timedelta(0)
     assert (read.hour, read.minute, read.microsecond) == (3, 30, 250000)
+
+
+def test_a_refused_command_leaves_nothing_even_when_its_error_is_handled(session, clock):
+    # Pages catch a service's DomainError and answer 303, which commits the request: what
+    # the refused command wrote before it refused must not be part of that commit.
+    from shelter_match.db import command
+    from shelter_match.errors import Conflict
+    from shelter_match.models import AuditEvent
+    from shelter_match.services import audit
+
+    @command
+    def note_then_refuse(session_, *, now):
+        audit.record(session_, actor=None, action="test.written", object_type="test",
+                     object_id=None, now=now)
+        session_.flush()
+        raise Conflict("refused after writing")
+
+    before = session.scalar(select(func.count()).select_from(AuditEvent))
+    with pytest.raises(Conflict):
+        note_then_refuse(session, now=clock.now())
+    session.commit()
+    assert session.scalar(select(func.count()).select_from(AuditEvent)) == before
+    assert session.scalars(select(AuditEvent).where(AuditEvent.action == "test.written")
+                           ).first() is None

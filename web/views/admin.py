@@ -20,7 +20,7 @@ from shelter_match.services.policy import (
 from web import labels
 from web.auth import current_principal, requires_role
 from web.forms import Form
-from web.pages import db_session, now, render, rollback
+from web.pages import db_session, now, render
 
 blp = Blueprint("admin", __name__, url_prefix="/beheer")
 
@@ -150,7 +150,6 @@ def location(location_id: str):
             else:
                 flash(_("The location was saved."), "success")
                 return redirect(url_for(".location", location_id=location_id), code=303)
-        rollback()
     detail = availability.get_location(db_session(), location_id, viewer=current_principal(),
                                        now=now())
     values = request.form if form.errors else detail
@@ -176,7 +175,6 @@ def add_unit(location_id: str):
         else:
             flash(_("Unit %(label)s was added.", label=unit.label), "success")
             return redirect(url_for(".location", location_id=location_id) + "#units", code=303)
-    rollback()
     for messages in form.errors.values():
         for message in messages:
             flash(message, "error")
@@ -196,14 +194,11 @@ def change_beds(unit_id: str):
             availability.update_unit(db_session(), unit_id, actor=current_principal(),
                                      now=now(), beds=beds, if_match=[version])
         except ValidationFailed:
-            rollback()
             flash(str(LOCATION_HINTS["beds"]), "error")
         except PreconditionFailed:
-            rollback()
             flash(_("This unit was changed by someone else in the meantime; check it and "
                     "try again."), "warning")
         except Conflict:
-            rollback()
             flash(_("This unit is held or occupied by a household that needs more beds; it "
                     "cannot have fewer beds until they leave."), "warning")
         else:
@@ -238,7 +233,6 @@ def policy():
                 flash(_("The policy was saved. It applies to what happens from now on."),
                       "success")
                 return redirect(url_for(".policy"), code=303)
-        rollback()
     return render("admin/policy.html", status=422 if form.errors else 200, form=form,
                   policy=current, values=request.form if form.errors else None,
                   names=POLICY_LABELS, hints=POLICY_HINTS, kinds=PLACE_KINDS)

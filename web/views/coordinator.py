@@ -18,7 +18,7 @@ from shelter_match.services import availability, holds, placements, regions
 from web.auth import current_principal, requires_role
 from web.forms import Form
 from web.labels import UNIT_STATUSES
-from web.pages import db_session, now, render, rollback
+from web.pages import db_session, now, render
 
 blp = Blueprint("coordinator", __name__, url_prefix="/coordinator")
 
@@ -85,16 +85,13 @@ def set_status(unit_id: str):
         unit = availability.update_unit(db_session(), unit_id, actor=current_principal(),
                                         now=now(), status=status, if_match=[version])
     except PreconditionFailed:
-        rollback()
         flash(_("Someone changed this unit just before you. Look at its state now and tap "
                 "again if needed."), "warning")
     except Conflict:
-        rollback()
         flash(_("This unit is held for, or occupied by, a placement. It changes when the "
                 "hold is released or expires, or when the household is discharged."),
               "warning")
     except (ValidationFailed, NotFound):
-        rollback()
         flash(_("That change is not possible."), "error")
     else:
         flash(_("Unit %(label)s is now: %(state)s.", label=unit["label"],
@@ -120,7 +117,6 @@ def confirm_hold(hold_id: str):
     try:
         placements.confirm_hold(db_session(), hold_id, actor=current_principal(), now=now())
     except Conflict:
-        rollback()
         flash(_("This hold is no longer active: it expired or was released."), "warning")
     else:
         flash(_("The placement is confirmed; the unit is occupied."), "success")
@@ -136,7 +132,6 @@ def discharge(placement_id: str):
         view = placements.discharge(db_session(), placement_id, actor=current_principal(),
                                     now=now())
     except Conflict:
-        rollback()
         flash(_("This placement had already ended."), "warning")
     else:
         flash(_("Discharged: the placement in unit %(label)s has ended.",

@@ -27,7 +27,7 @@ from shelter_match.services.policy import get_policy
 from web import labels
 from web.auth import current_principal, requires_role
 from web.forms import Form
-from web.pages import db_session, now, render, rollback
+from web.pages import db_session, now, render
 
 blp = Blueprint("crisis", __name__, url_prefix="/crisis")
 
@@ -183,11 +183,9 @@ def hold(request_id: str):
         holds.create_hold(db_session(), request_id, unit_id, actor=current_principal(),
                           now=now())
     except Conflict:
-        rollback()
         flash(_("This place cannot be held any more: it was just taken, or no longer fits. "
                 "Here are the options as they are now."), "warning")
     except ValidationFailed:
-        rollback()
         flash(_("Choose one of the options."), "error")
     else:
         flash(_("The place is held for you. Phone the location, then confirm."), "success")
@@ -203,7 +201,6 @@ def confirm(hold_id: str):
         view = placements.confirm_hold(db_session(), hold_id, actor=current_principal(),
                                        now=now())
     except Conflict:
-        rollback()
         flash(_("This hold has expired or was released; it cannot be confirmed. Hold a "
                 "place again."), "warning")
         return redirect(url_for(".request_page", request_id=request_id), code=303)
@@ -221,7 +218,6 @@ def release(hold_id: str):
     try:
         holds.release_hold(db_session(), hold_id, actor=current_principal(), now=now())
     except Conflict:
-        rollback()
         flash(_("This hold had already ended."), "info")
     else:
         flash(_("The place is released."), "success")
@@ -235,7 +231,6 @@ def cancel(request_id: str):
     try:
         holds.cancel_request(db_session(), request_id, actor=current_principal(), now=now())
     except Conflict:
-        rollback()
         flash(_("This request was already closed."), "info")
     else:
         flash(_("The request is cancelled."), "success")
