@@ -37,7 +37,7 @@ browser: $(CHROMIUM) $(AXE)
 # Regenerate the message catalogues after changing texts in web/ (then translate the nl file).
 translations: $(INSTALLED)
 	$(BIN)/pybabel extract -F web/babel.cfg -k _l --no-location --sort-output -w 100 -o web/translations/messages.pot web
-	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations --no-fuzzy-matching -w 100
+	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations --no-fuzzy-matching --ignore-obsolete -w 100
 
 test: $(INSTALLED) browser
 	$(BIN)/ruff check .

@@ -15,6 +15,7 @@ from solver.model import (
     Location,
     Option,
     Proposal,
+    Reason,
     Rules,
     Weights,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "Network",
     "Option",
     "Proposal",
+    "Reason",
     "Rules",
     "Weights",
     "assign_jointly",

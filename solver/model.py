@@ -140,6 +140,14 @@ class Rules:
 
 
 @dataclass(frozen=True, slots=True)
+class Reason:
+    """Why an option is safe or how it ranks: a code of OPTION_REASONS and its numbers."""
+
+    code: str
+    params: Mapping[str, object] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Option:
     rank: int
     location_id: str
@@ -152,7 +160,7 @@ class Option:
     travel_km: int
     in_origin_region: bool
     cost: int
-    reasons: tuple[str, ...]
+    reasons: tuple[Reason, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,10 +8,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from solver.distance import whole_km
-from solver.model import Case, Location, Option, Proposal, Rules
+from solver.model import Case, Location, Option, Proposal, Reason, Rules
 from solver.network import Network
 from solver.rules import Screening, exclusion_summary, fitting_units, screen
 from solver.vocabulary import LEVEL_RANK
+
+# A unit of this many beds or more is a family unit; a smaller one, a room.
+FAMILY_UNIT_BEDS = 3
 
 
 def location_costs(
@@ -135,61 +138,40 @@ def explain(
     travel_km: int,
     screening: Screening,
     intake_by_region: Mapping[str, int] | None,
-) -> tuple[str, ...]:
-    """Return the human-readable reasons for one option, one per cost term or rule."""
-    minimum = f"minimum {screening.min_distance_km} km for {case.risk_level}"
-    if case.danger_uncertainty_km:
-        reasons = [
-            f"at least {distance_km} km from the danger, allowing "
-            f"{case.danger_uncertainty_km:g} km for where exactly it is ({minimum})"
-        ]
-    else:
-        reasons = [f"{distance_km} km from the danger ({minimum})"]
-    if case.current_lat is None:
-        reasons.append(f"{travel_km} km to travel from the danger location")
-    else:
-        reasons.append(f"{travel_km} km to travel from the current location")
-
+) -> tuple[Reason, ...]:
+    """Return the reasons for one option, one per cost term or rule, as codes with numbers."""
+    reasons = [
+        Reason("distance_from_danger", {
+            "distance_km": distance_km, "min_km": screening.min_distance_km,
+            "risk_level": case.risk_level, "uncertainty_km": case.danger_uncertainty_km}),
+        Reason("travel", {"km": travel_km,
+                          "start": "danger" if case.current_lat is None else "current"}),
+    ]
     if location.region_code == case.origin_region_code:
-        reasons.append("in the origin region")
+        reasons.append(Reason("in_origin_region"))
     elif screening.must_leave_origin:
-        reasons.append("outside the origin region, as required for rood")
+        reasons.append(Reason("outside_origin_region_required", {"risk_level": case.risk_level}))
     else:
-        reasons.append("outside the origin region")
+        reasons.append(Reason("outside_origin_region"))
 
-    safety_level = location.safety_level
-    if safety_level == case.risk_level:
-        reasons.append(f"safety level {safety_level} matches the risk")
+    surplus = LEVEL_RANK[location.safety_level] - LEVEL_RANK[case.risk_level]
+    if surplus == 0:
+        reasons.append(Reason("safety_level_matches", {"level": location.safety_level}))
     else:
-        surplus = LEVEL_RANK[safety_level] - LEVEL_RANK[case.risk_level]
-        levels = "level" if surplus == 1 else "levels"
-        reasons.append(
-            f"safety level {safety_level} for {_article(case.risk_level)} {case.risk_level} case "
-            f"({surplus} {levels} more secure than needed)"
-        )
+        reasons.append(Reason("safety_level_surplus", {
+            "level": location.safety_level, "risk_level": case.risk_level, "surplus": surplus}))
 
     spare = beds - case.household_size
-    kind = "family unit" if beds >= 3 else "room"
+    kind = "family_unit" if beds >= FAMILY_UNIT_BEDS else "room"
     if spare == 0:
-        reasons.append(f"{kind} of {beds} {_beds(beds)}: fits the household exactly")
+        reasons.append(Reason("fits_exactly", {"unit_kind": kind, "beds": beds}))
     else:
-        reasons.append(f"{kind}: {spare} spare {_beds(spare)}")
+        reasons.append(Reason("spare_beds", {"unit_kind": kind, "spare": spare}))
 
     if case.needs:
-        reasons.append(f"offers every need: {', '.join(sorted(case.needs))}")
+        reasons.append(Reason("offers_needs", {"needs": sorted(case.needs)}))
     if intake_by_region is not None:
         intake = max(intake_by_region.get(location.region_code, 0), 0)
-        reasons.append(f"region {location.region_code} took in {intake} {_people(intake)} recently")
+        reasons.append(Reason("recent_intake", {"region_code": location.region_code,
+                                                "people": intake}))
     return tuple(reasons)
-
-
-def _beds(count: int) -> str:
-    return "bed" if count == 1 else "beds"
-
-
-def _people(count: int) -> str:
-    return "person" if count == 1 else "people"
-
-
-def _article(word: str) -> str:
-    return "an" if word[0] in "aeiou" else "a"

@@ -1,4 +1,4 @@
-"""The shared words of the domain: safety levels, features, exclusion reasons.
+"""The shared words of the domain: safety levels, features, exclusion and option reasons.
 
 They live in the lowest layer so that the solver, the domain and the API use one list.
 """
@@ -29,4 +29,20 @@ EXCLUSION_REASONS: tuple[str, ...] = (
     "too_close_to_danger",
     "missing_features",
     "no_free_unit_large_enough",
+)
+
+# Why an option is safe and how it ranks: the codes of solver.model.Reason, one per rule
+# or cost term. The solver gives codes and numbers; the API and the pages give the words.
+OPTION_REASONS: tuple[str, ...] = (
+    "distance_from_danger",  # distance_km, min_km, risk_level, uncertainty_km
+    "travel",  # km, start ("danger" or "current")
+    "in_origin_region",
+    "outside_origin_region",
+    "outside_origin_region_required",  # risk_level
+    "safety_level_matches",  # level
+    "safety_level_surplus",  # level, risk_level, surplus
+    "fits_exactly",  # unit_kind ("room" or "family_unit"), beds
+    "spare_beds",  # unit_kind, spare
+    "offers_needs",  # needs
+    "recent_intake",  # region_code, people
 )

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
+
+from solver import Reason
 
 LEVELS = {
     "groen": _l("Green"),
@@ -82,3 +85,46 @@ def exclusion(reason: str, count: int) -> str:
             count)
     return ngettext("%(num)d location was left out.", "%(num)d locations were left out.",
                     count)
+
+
+def reason(option_reason: Reason) -> str:
+    """Return one reason the solver gives for an option, in plain words."""
+    p = option_reason.params
+    code = option_reason.code
+    if code == "distance_from_danger":
+        if p["uncertainty_km"]:
+            return _("At least %(km)d km from the danger, allowing %(margin)s km for where "
+                     "exactly it is (%(minimum)d km needed for %(level)s).",
+                     km=p["distance_km"], margin=f"{p['uncertainty_km']:g}",
+                     minimum=p["min_km"], level=LEVELS[p["risk_level"]])
+        return _("%(km)d km from the danger (%(minimum)d km needed for %(level)s).",
+                 km=p["distance_km"], minimum=p["min_km"], level=LEVELS[p["risk_level"]])
+    if code == "travel":
+        if p["start"] == "current":
+            return _("%(km)d km to travel from where she is now.", km=p["km"])
+        return _("%(km)d km to travel from where the danger is.", km=p["km"])
+    if code == "in_origin_region":
+        return _("In her own region.")
+    if code == "outside_origin_region":
+        return _("Outside her own region.")
+    if code == "outside_origin_region_required":
+        return _("Outside her own region, as %(level)s requires.",
+                 level=LEVELS[p["risk_level"]])
+    if code == "safety_level_matches":
+        return _("Secured exactly as this safety code needs.")
+    if code == "safety_level_surplus":
+        return ngettext("Secured %(num)d level more than this safety code needs.",
+                        "Secured %(num)d levels more than this safety code needs.",
+                        p["surplus"])
+    if code == "fits_exactly":
+        return _("Fits the household exactly.")
+    if code == "spare_beds":
+        return ngettext("%(num)d bed to spare.", "%(num)d beds to spare.", p["spare"])
+    if code == "offers_needs":
+        return _("Offers every need: %(needs)s.",
+                 needs=", ".join(str(NEEDS.get(need, need)) for need in p["needs"]))
+    if code == "recent_intake":
+        return ngettext("This region took in %(num)d person from elsewhere lately.",
+                        "This region took in %(num)d people from elsewhere lately.",
+                        p["people"])
+    return code

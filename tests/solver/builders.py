@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from geopy.distance import geodesic
 
-from solver import Case, FreeUnit, Location, Network, Rules, Weights
+from solver import Case, FreeUnit, Location, Network, Option, Rules, Weights
 
 # The danger in the tests: the centre of Utrecht, in the middle of the country, so that a
 # point 150 km away in any direction is still in (or near) the Netherlands.
@@ -75,3 +75,10 @@ def rules(rood_outside_origin_region: bool = True, **weights) -> Rules:
         rood_outside_origin_region=rood_outside_origin_region,
         weights=Weights(**weights),
     )
+
+
+def words(option: Option) -> list[str]:
+    """Return an option's reasons as the API writes them (api/reasons.py), to read in tests."""
+    from api.reasons import sentences
+
+    return sentences(option.reasons)

@@ -17,6 +17,7 @@ from tests.solver.builders import (
     network,
     point_at,
     rules,
+    words,
 )
 
 W = Weights()
@@ -46,9 +47,9 @@ def test_a_more_secure_place_than_needed_costs_per_level():
     assert abs(options["oranje"].cost - base - W.safety_surplus_per_level) <= 2
     assert abs(options["rood"].cost - base - 2 * W.safety_surplus_per_level) <= 2
     assert "safety level rood for a groen case (2 levels more secure than needed)" in (
-        options["rood"].reasons
+        words(options["rood"])
     )
-    assert "safety level groen matches the risk" in options["groen"].reasons
+    assert "safety level groen matches the risk" in words(options["groen"])
 
 
 def test_a_secure_place_wins_only_when_the_fitting_one_is_much_further():
@@ -70,12 +71,12 @@ def test_spare_beds_cost_per_bed_so_family_units_go_to_families():
     single, family = ranked(case("oranje", household=1), the_network)
     assert (single.unit_id, family.unit_id) == ("single", "family")
     assert family.cost - single.cost == 3 * W.spare_bed
-    assert "family unit: 3 spare beds" in family.reasons
-    assert "room of 1 bed: fits the household exactly" in single.reasons
+    assert "family unit: 3 spare beds" in words(family)
+    assert "room of 1 bed: fits the household exactly" in words(single)
     # A family of four only fits the family unit, and wastes nothing there.
     [only] = ranked(case("oranje", household=4), the_network)
     assert only.unit_id == "family" and "family unit of 4 beds: fits the household exactly" in (
-        only.reasons
+        words(only)
     )
 
 
@@ -90,15 +91,15 @@ def test_own_region_is_preferred_unless_another_is_much_nearer():
 
     options = first(100, 80)  # own region 20 km further: stay
     assert options[0].location_id == "own" and options[0].in_origin_region
-    assert "in the origin region" in options[0].reasons
-    assert "outside the origin region" in options[1].reasons
+    assert "in the origin region" in words(options[0])
+    assert "outside the origin region" in words(options[1])
     assert first(100, 60)[0].location_id == "other"  # 40 km nearer outside: go
     # Rood may stay when the policy allows it, and then the preference applies too ...
     assert first(100, 80, "rood", rood_outside_origin_region=False)[0].location_id == "own"
     # ... but when rood must leave, no option pays for leaving: the cost is travel alone.
     [away] = first(100, 80, "rood")
     assert away.location_id == "other"
-    assert "outside the origin region, as required for rood" in away.reasons
+    assert "outside the origin region, as required for rood" in words(away)
     assert away.cost == pytest.approx(80_000, abs=5)
 
 
@@ -110,7 +111,7 @@ def test_solidarity_breaks_ties_towards_regions_that_took_in_fewer():
     intake = {OTHER: 30, THIRD: 10}
     options = ranked(case("rood"), network(locations), intake_by_region=intake)
     assert [o.location_id for o in options] == ["b", "a"]
-    assert "region GM0599 took in 10 people recently" in options[0].reasons
+    assert "region GM0599 took in 10 people recently" in words(options[0])
     # Only a tie-breaker: capped, so it never outweighs more than recent_intake_max of travel.
     far_apart = [
         location("near", 90, region=OTHER),
@@ -121,7 +122,7 @@ def test_solidarity_breaks_ties_towards_regions_that_took_in_fewer():
     assert options[0].location_id == "near"
     # Without the input there is no tie-breaker, and the reasons do not mention it.
     plain = ranked(case("rood"), network(locations))
-    assert all("recently" not in reason for o in plain for reason in o.reasons)
+    assert all("recently" not in reason for o in plain for reason in words(o))
 
 
 def test_travel_is_measured_from_the_current_location_when_given():
@@ -130,7 +131,7 @@ def test_travel_is_measured_from_the_current_location_when_given():
     the_network = network([north, south])
     from_danger = ranked(case("rood"), the_network)
     assert from_danger[0].location_id == "south"
-    assert "90 km to travel from the danger location" in from_danger[0].reasons
+    assert "90 km to travel from the danger location" in words(from_danger[0])
 
     current = point_at(30, 0)  # she already fled 30 km north
     from_current = ranked(case("rood", current=current), the_network)
@@ -143,7 +144,7 @@ def test_travel_is_measured_from_the_current_location_when_given():
         true_travel - 0.01
     )
     assert f"{by_id['north'].travel_km} km to travel from the current location" in (
-        by_id["north"].reasons
+        words(by_id["north"])
     )
 
 
@@ -209,3 +210,26 @@ def test_the_danger_point_itself_is_zero_km_for_groen():
     assert here.distance_from_danger_km == 0 and here.travel_km == 0
     # A rood place outside the origin region for a groen case: two levels of surplus.
     assert here.cost == 2 * W.safety_surplus_per_level + W.outside_origin_region
+
+
+def test_reasons_are_codes_with_the_numbers_the_words_need():
+    # The solver explains in codes; the API and the pages give the words (api/reasons.py,
+    # web/labels.py).
+    the_location = location("house", 100, region=OTHER, level="rood",
+                            features=frozenset({"pets_allowed"}))
+    [option] = ranked(case("oranje", household=1, needs=frozenset({"pets_allowed"})),
+                      Network.build([the_location], [FreeUnit("u", "house", 3)]),
+                      intake_by_region={OTHER: 2})
+    assert [r.code for r in option.reasons] == [
+        "distance_from_danger", "travel", "outside_origin_region", "safety_level_surplus",
+        "spare_beds", "offers_needs", "recent_intake"]
+    by_code = {r.code: r.params for r in option.reasons}
+    assert by_code["distance_from_danger"] == {
+        "distance_km": option.distance_from_danger_km, "min_km": 25, "risk_level": "oranje",
+        "uncertainty_km": 0.0}
+    assert by_code["travel"] == {"km": option.travel_km, "start": "danger"}
+    assert by_code["safety_level_surplus"] == {"level": "rood", "risk_level": "oranje",
+                                               "surplus": 1}
+    assert by_code["spare_beds"] == {"unit_kind": "family_unit", "spare": 2}
+    assert by_code["offers_needs"] == {"needs": ["pets_allowed"]}
+    assert by_code["recent_intake"] == {"region_code": OTHER, "people": 2}

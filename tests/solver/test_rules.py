@@ -6,7 +6,16 @@ import pytest
 
 from solver import FreeUnit, Network, Rules, propose
 from solver.vocabulary import EXCLUSION_REASONS
-from tests.solver.builders import ORIGIN, OTHER, THIRD, case, location, network, rules
+from tests.solver.builders import (
+    ORIGIN,
+    OTHER,
+    THIRD,
+    case,
+    location,
+    network,
+    rules,
+    words,
+)
 
 
 def verdict(the_case, the_network, the_rules=None):
@@ -39,7 +48,7 @@ def test_too_close_allows_for_an_uncertain_danger():
     assert verdict(the_case, network(locations)) == ({"at-82"}, {"too_close_to_danger": 1})
     [option] = propose(the_case, network(locations), rules()).options
     assert option.distance_from_danger_km == 75  # 82 - 6 = 76 minus the safety margin
-    assert "allowing 6 km" in option.reasons[0]
+    assert "allowing 6 km" in words(option)[0]
 
 
 def test_safety_level_must_be_at_least_the_risk_level():
