@@ -34,3 +34,13 @@ class FrozenClock(Clock):
 
 
 system_clock = Clock()
+
+
+def rfc3339(moment: datetime) -> str:
+    """Write a time as RFC 3339 in UTC, to the second, with a Z: 2026-11-22T03:14:00Z.
+
+    The one way the API, the pages and the CSV write a time. Whole seconds, cut rather than
+    rounded: a time shown never lies after the moment (a hold shown expiring at 03:30:00
+    expires at most a second later), and `since=` a time shown still finds its row.
+    """
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

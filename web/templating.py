@@ -9,6 +9,7 @@ from flask import Flask, request, url_for
 from flask_babel import format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 
+from shelter_match.clock import rfc3339
 from web import labels
 from web.auth import csrf_token, current_principal
 from web.i18n import LANGUAGES
@@ -49,7 +50,7 @@ def local_datetime(moment: datetime | None) -> str:
 
 def iso(moment: datetime | None) -> str:
     """Return a moment as RFC 3339 UTC, for <time datetime> and the countdown script."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else ""
+    return rfc3339(moment) if moment else ""
 
 
 def init_app(app: Flask) -> None:

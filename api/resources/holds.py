@@ -6,7 +6,6 @@ from flask.views import MethodView
 from api.auth import current_principal, now
 from api.database import db_session
 from api.idempotency import idempotent
-from api.resources.placements import placement_body
 from api.schemas.placements import (
     HoldCreateSchema,
     HoldQueryArgsSchema,
@@ -15,30 +14,9 @@ from api.schemas.placements import (
 )
 from api.smorest import Blueprint
 from shelter_match.services import holds, placements
-from shelter_match.services.holds import HoldView
 
 blp = Blueprint("holds", __name__, url_prefix="/api/v1",
                 description="Holds: a unit kept for a request for policy.hold_minutes.")
-
-
-def hold_body(view: HoldView) -> dict:
-    """Return the JSON of a hold: who is on the way, by household size only."""
-    hold, request = view.hold, view.request
-    return {
-        "id": hold.id,
-        "request_id": hold.request_id,
-        "unit_id": hold.unit_id,
-        "unit_label": view.unit.label,
-        "location_id": hold.location_id,
-        "location_name": view.location.name,
-        "status": view.status,
-        "created_at": hold.created_at,
-        "expires_at": hold.expires_at,
-        "ended_at": hold.ended_at,
-        "risk_level": request.risk_level,
-        "origin_region_code": request.origin_region_code,
-        "household": {"adults": request.adults, "children": request.children},
-    }
 
 
 def _disclosed_again(session, body: dict) -> None:
@@ -64,7 +42,7 @@ class RequestHolds(MethodView):
         hold = holds.create_hold(session, request_id, data["unit_id"], actor=principal,
                                  now=now())
         view = holds.view_hold(session, hold.id, actor=principal, now=now())
-        return hold_body(view), 201, {"Location": url_for("holds.HoldById", hold_id=hold.id)}
+        return view, 201, {"Location": url_for("holds.HoldById", hold_id=hold.id)}
 
 
 @blp.route("/holds")
@@ -81,7 +59,7 @@ class Holds(MethodView):
         """
         views = holds.list_holds(db_session(), actor=current_principal(), now=now(),
                                  location_id=args.get("location_id"), status=args["status"])
-        return [hold_body(view) for view in views]
+        return views
 
 
 @blp.route("/holds/<hold_id>")
@@ -90,8 +68,7 @@ class HoldById(MethodView):
     @blp.response(200, HoldSchema)
     def get(self, hold_id):
         """Show a hold with its status now (an active hold past expires_at is expired)."""
-        return hold_body(holds.view_hold(db_session(), hold_id, actor=current_principal(),
-                                         now=now()))
+        return holds.view_hold(db_session(), hold_id, actor=current_principal(), now=now())
 
 
 @blp.route("/holds/<hold_id>/confirm")
@@ -106,7 +83,7 @@ class HoldConfirm(MethodView):
         view = placements.confirm_hold(db_session(), hold_id, actor=current_principal(),
                                        now=now())
         location = url_for("placements.PlacementById", placement_id=view.placement.id)
-        return placement_body(view), 201, {"Location": location}
+        return view, 201, {"Location": location}
 
 
 @blp.route("/holds/<hold_id>/release")
@@ -119,4 +96,4 @@ class HoldRelease(MethodView):
         session = db_session()
         principal = current_principal()
         hold = holds.release_hold(session, hold_id, actor=principal, now=now())
-        return hold_body(holds.view_hold(session, hold.id, actor=principal, now=now()))
+        return holds.view_hold(session, hold.id, actor=principal, now=now())

@@ -15,51 +15,12 @@ from api.schemas.placements import (
 )
 from api.smorest import Blueprint
 from shelter_match.services import holds, proposals, requests
-from shelter_match.services.requests import ROUNDING_KM, PointData, RequestData, RequestView
+from shelter_match.services.requests import PointData, RequestData
 
 blp = Blueprint("placement_requests", __name__, url_prefix="/api/v1/placement-requests",
                 description="Placement requests (pseudonymous) and their proposals.")
 
 ROLES = ("crisis_worker", "admin")
-
-
-def request_body(view: RequestView, policy=None) -> dict:
-    """Return the JSON of a request view; the danger only for its crisis worker."""
-    request = view.request
-    body = {
-        "id": request.id,
-        "status": view.status,
-        "created_at": request.created_at,
-        "closed_at": request.closed_at,
-        "case_reference": request.case_reference,
-        "origin_region_code": request.origin_region_code,
-        "risk_level": request.risk_level,
-        "household": {"adults": request.adults, "children": request.children},
-        "household_size": request.household_size,
-        "needs": request.needs,
-        "excluded_region_codes": request.excluded_region_codes,
-        "excluded_location_ids": request.excluded_location_ids,
-        "active_hold": None,
-        "placement_id": view.placement_id,
-    }
-    if view.active_hold is not None:
-        hold = view.active_hold
-        body["active_hold"] = {"id": hold.id, "unit_id": hold.unit_id,
-                               "location_id": hold.location_id, "expires_at": hold.expires_at}
-    if view.show_points:
-        body["danger"] = None
-        body["current"] = None
-        if request.danger_lat is not None:
-            body["danger"] = {
-                "place": request.danger_place, "lat": request.danger_lat,
-                "lon": request.danger_lon,
-                "uncertainty_km": proposals.danger_uncertainty_km(
-                    request, policy or proposals.get_policy(db_session())),
-            }
-        if request.current_lat is not None:
-            body["current"] = {"place": None, "lat": request.current_lat,
-                               "lon": request.current_lon, "uncertainty_km": ROUNDING_KM}
-    return body
 
 
 @blp.route("")
@@ -69,11 +30,8 @@ class PlacementRequests(MethodView):
     @blp.response(200, PlacementRequestSchema(many=True))
     def get(self, args):
         """List my placement requests (admin: all), newest first."""
-        session = db_session()
-        views = requests.list_requests(session, actor=current_principal(), now=now(),
-                                       status=args.get("status"))
-        policy = proposals.get_policy(session)
-        return [request_body(view, policy) for view in views]
+        return requests.list_requests(db_session(), actor=current_principal(), now=now(),
+                                      status=args.get("status"))
 
     @blp.requires(*ROLES)
     @idempotent()
@@ -102,7 +60,7 @@ class PlacementRequests(MethodView):
         )
         view = requests.view_request(session, created.id, actor=principal, now=now())
         location = url_for("placement_requests.PlacementRequestById", request_id=created.id)
-        return request_body(view), 201, {"Location": location}
+        return view, 201, {"Location": location}
 
 
 @blp.route("/<request_id>")
@@ -111,8 +69,8 @@ class PlacementRequestById(MethodView):
     @blp.response(200, PlacementRequestSchema)
     def get(self, request_id):
         """Show a placement request with its status now (held, open, placed, cancelled)."""
-        return request_body(requests.view_request(db_session(), request_id,
-                                                  actor=current_principal(), now=now()))
+        return requests.view_request(db_session(), request_id, actor=current_principal(),
+                                     now=now())
 
 
 @blp.route("/<request_id>/cancel")
@@ -126,8 +84,7 @@ class PlacementRequestCancel(MethodView):
         session = db_session()
         principal = current_principal()
         holds.cancel_request(session, request_id, actor=principal, now=now())
-        return request_body(requests.view_request(session, request_id, actor=principal,
-                                                  now=now()))
+        return requests.view_request(session, request_id, actor=principal, now=now())
 
 
 @blp.route("/<request_id>/proposals")

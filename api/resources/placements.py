@@ -15,35 +15,13 @@ blp = Blueprint("placements", __name__, url_prefix="/api/v1/placements",
 ROLES = ("coordinator", "admin")
 
 
-def placement_body(view: PlacementView) -> dict:
-    """Return the JSON of a placement; the address only when the view allows it."""
-    placement = view.placement
-    body = {
-        "id": placement.id,
-        "request_id": placement.request_id,
-        "hold_id": placement.hold_id,
-        "location_id": placement.location_id,
-        "location_name": view.location.name,
-        "unit_id": placement.unit_id,
-        "unit_label": view.unit.label,
-        "origin_region_code": placement.origin_region_code,
-        "destination_region_code": placement.destination_region_code,
-        "household_size": placement.household_size,
-        "started_at": placement.started_at,
-        "ended_at": placement.ended_at,
-    }
-    if view.show_address:
-        body["address"] = view.location.address
-    return body
-
-
-def _disclosed(view: PlacementView) -> dict:
+def _disclosed(view: PlacementView) -> PlacementView:
     # Every answer that carries an address is audited, as the confirmation is.
     if view.show_address:
         placements.note_address_disclosed(db_session(), actor=current_principal(),
                                           location_id=view.location.id, now=now(),
                                           placement_id=view.placement.id)
-    return placement_body(view)
+    return view
 
 
 @blp.route("")
@@ -58,7 +36,7 @@ class Placements(MethodView):
                                            location_id=args.get("location_id"),
                                            open_only=args["open"])
         placements.note_addresses_listed(session, actor=principal, views=views, now=now())
-        return [placement_body(view) for view in views]
+        return views
 
 
 @blp.route("/<placement_id>")

@@ -71,7 +71,7 @@ class UnitById(MethodView):
     def get(self, unit_id):
         """Show a unit with its effective status and version."""
         unit = get_unit(db_session(), unit_id, now=now())
-        return unit, 200, {"ETag": etag(unit["version"])}
+        return unit, 200, {"ETag": etag(unit.version)}
 
     @blp.requires("admin", "coordinator")
     @blp.arguments(UnitPatchSchema)
@@ -102,4 +102,4 @@ class UnitById(MethodView):
         unit = update_unit(db_session(), unit_id, actor=current_principal(), now=now(),
                            status=changes.get("status"), beds=changes.get("beds"),
                            if_match=expected)
-        return unit, 200, {"ETag": etag(unit["version"])}
+        return unit, 200, {"ETag": etag(unit.version)}

@@ -6,12 +6,12 @@ location's own coordinators: the service leaves the keys out for everyone else.
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
 from typing import Any
 
 import marshmallow as ma
 
+from api.schemas.fields import UTCDateTime, drop_unless
+from shelter_match.services.availability import SECRET_FIELDS, LocationSummary
 from shelter_match.services.locations import (
     HELD_BY_HAND,
     MAX_ADDRESS,
@@ -29,28 +29,6 @@ Length = ma.validate.Length
 OneOf = ma.validate.OneOf
 ONLY_FOR_ENTITLED = ("Only for an admin and the location's own coordinators; "
                      "absent for everyone else.")
-
-
-def rfc3339(moment: datetime) -> str:
-    """Write a time as RFC 3339 in UTC with a Z (`2026-11-22T03:14:00Z`)."""
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-class UTCDateTime(ma.fields.DateTime):
-    """An RFC 3339 time; written in UTC with Z, read only with an explicit offset."""
-
-    default_error_messages = {
-        "invalid": "Not a valid time; use RFC 3339 with a zone, e.g. 2026-11-22T03:14:00Z.",
-    }
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return None if value is None else rfc3339(value)
-
-    def _deserialize(self, value, attr, data, **kwargs) -> datetime:
-        moment = super()._deserialize(value, attr, data, **kwargs)
-        if moment.tzinfo is None:
-            raise self.make_error("invalid")
-        return moment.astimezone(UTC)
 
 
 class SettableStatus(OneOf):
@@ -125,6 +103,11 @@ class LocationSummarySchema(ma.Schema):
     address = ma.fields.String(metadata={"description": ONLY_FOR_ENTITLED})
     lat = ma.fields.Float(metadata={"description": ONLY_FOR_ENTITLED})
     lon = ma.fields.Float(metadata={"description": ONLY_FOR_ENTITLED})
+
+    @ma.post_dump(pass_original=True)
+    def leave_out_secrets(self, data: dict[str, Any], original: LocationSummary,
+                          **_kwargs: Any) -> dict[str, Any]:
+        return drop_unless(original.shows_address, data, SECRET_FIELDS)
 
 
 class LocationSchema(LocationSummarySchema):
@@ -222,24 +205,3 @@ class UnitChangeQueryArgsSchema(ma.Schema):
                                  "again with since = the last changed_at and skip the ids "
                                  "you have."},
     )
-
-
-# --- the fast path of the national list ------------------------------------------------
-
-_SUMMARY_TIMES = ("availability_updated_at",)
-
-
-def dump_location_summaries(summaries: list[dict[str, Any]]) -> str:
-    """Return the JSON of `LocationSummarySchema(many=True).dump(summaries)`, faster.
-
-    The list is the hottest answer of the service (every crisis worker, every minute);
-    marshmallow spends most of its time per field per row, so this writes the service's
-    dicts directly. A test keeps the two identical.
-    """
-    rows = []
-    for summary in summaries:
-        row = dict(summary)
-        for name in _SUMMARY_TIMES:
-            row[name] = rfc3339(row[name])
-        rows.append(row)
-    return json.dumps(rows, separators=(",", ":"), ensure_ascii=False)

@@ -1,9 +1,16 @@
-"""Schemas of the crisis worker's path: requests, proposals, holds, placements."""
+"""Schemas of the crisis worker's path: requests, proposals, holds, placements.
 
-from datetime import UTC
+Each dumps what its service returns (RequestView, ProposalView, HoldView, PlacementView,
+JointProposal): the one way each resource is written.
+"""
+
+from typing import Any
 
 import marshmallow as ma
 
+from api.reasons import sentences
+from api.schemas.fields import UTCDateTime, drop_unless
+from shelter_match.services.proposals import score_of
 from shelter_match.services.requests import (
     MAX_ADULTS,
     MAX_CASE_REFERENCE,
@@ -19,15 +26,6 @@ OneOf = ma.validate.OneOf
 HOLD_STATUSES = ("active", "expired", "released", "confirmed", "cancelled")
 MAX_PROPOSALS = 50
 MAX_BATCH = 200
-
-
-class UTCDateTime(ma.fields.DateTime):
-    """A time written as RFC 3339 in UTC with a Z (2026-11-22T03:14:00Z)."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        if value is None:
-            return None
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class PointInSchema(ma.Schema):
@@ -90,25 +88,33 @@ class ActiveHoldSchema(ma.Schema):
 class PlacementRequestSchema(ma.Schema):
     """A placement request. `held` is not stored: an open request with an active hold."""
 
-    id = ma.fields.String()
+    id = ma.fields.String(attribute="request.id")
     status = ma.fields.String(metadata={"enum": list(STATUSES)})
-    created_at = UTCDateTime()
-    closed_at = UTCDateTime(allow_none=True)
-    case_reference = ma.fields.String(allow_none=True,
+    created_at = UTCDateTime(attribute="request.created_at")
+    closed_at = UTCDateTime(attribute="request.closed_at", allow_none=True)
+    case_reference = ma.fields.String(attribute="request.case_reference", allow_none=True,
                                       metadata={"description": "Erased by retention."})
-    origin_region_code = ma.fields.String()
-    risk_level = ma.fields.String(metadata={"enum": list(LEVELS)})
-    household = ma.fields.Nested(HouseholdSchema)
-    household_size = ma.fields.Integer()
-    needs = ma.fields.List(ma.fields.String())
-    excluded_region_codes = ma.fields.List(ma.fields.String())
-    excluded_location_ids = ma.fields.List(ma.fields.String())
+    origin_region_code = ma.fields.String(attribute="request.origin_region_code")
+    risk_level = ma.fields.String(attribute="request.risk_level",
+                                  metadata={"enum": list(LEVELS)})
+    household = ma.fields.Nested(HouseholdSchema, attribute="request")
+    household_size = ma.fields.Integer(attribute="request.household_size")
+    needs = ma.fields.List(ma.fields.String(), attribute="request.needs")
+    excluded_region_codes = ma.fields.List(ma.fields.String(),
+                                           attribute="request.excluded_region_codes")
+    excluded_location_ids = ma.fields.List(ma.fields.String(),
+                                           attribute="request.excluded_location_ids")
     danger = ma.fields.Nested(PointOutSchema, allow_none=True, metadata={
         "description": "Only for the crisis worker who made the request (absent for others)."})
     current = ma.fields.Nested(PointOutSchema, allow_none=True, metadata={
         "description": "Only for the crisis worker who made the request (absent for others)."})
     active_hold = ma.fields.Nested(ActiveHoldSchema, allow_none=True)
     placement_id = ma.fields.String(allow_none=True)
+
+    @ma.post_dump(pass_original=True)
+    def leave_out_points(self, data: dict[str, Any], original: Any, **_kwargs: Any
+                         ) -> dict[str, Any]:
+        return drop_unless(original.show_points, data, ("danger", "current"))
 
 
 class PlacementRequestQueryArgsSchema(ma.Schema):
@@ -134,11 +140,13 @@ class OptionSchema(ma.Schema):
     travel_km = ma.fields.Integer(allow_none=True, metadata={
         "description": "Whole km from where she is now (or from the danger when unknown)."})
     in_origin_region = ma.fields.Boolean()
-    score = ma.fields.Float(metadata={
+    score = ma.fields.Function(lambda option: score_of(option.cost), metadata={
+        "type": "number",
         "description": "The ranking cost in kilometre-equivalents (travel plus the weighted "
                        "penalties of policy.ranking_weights); lower is better, options are "
                        "sorted by it."})
-    reasons = ma.fields.List(ma.fields.String(), metadata={
+    reasons = ma.fields.Function(lambda option: sentences(option.reasons), metadata={
+        "type": "array", "items": {"type": "string"},
         "description": "Why this option is safe and how it ranks, in plain words."})
 
 
@@ -165,19 +173,20 @@ class HoldCreateSchema(ma.Schema):
 class HoldSchema(ma.Schema):
     """A hold. `expired` is not stored: an active hold past its expires_at."""
 
-    id = ma.fields.String()
-    request_id = ma.fields.String()
-    unit_id = ma.fields.String()
-    unit_label = ma.fields.String()
-    location_id = ma.fields.String()
-    location_name = ma.fields.String()
+    id = ma.fields.String(attribute="hold.id")
+    request_id = ma.fields.String(attribute="hold.request_id")
+    unit_id = ma.fields.String(attribute="hold.unit_id")
+    unit_label = ma.fields.String(attribute="unit.label")
+    location_id = ma.fields.String(attribute="hold.location_id")
+    location_name = ma.fields.String(attribute="location.name")
     status = ma.fields.String(metadata={"enum": list(HOLD_STATUSES)})
-    created_at = UTCDateTime()
-    expires_at = UTCDateTime()
-    ended_at = UTCDateTime(allow_none=True)
-    risk_level = ma.fields.String(metadata={"enum": list(LEVELS)})
-    origin_region_code = ma.fields.String()
-    household = ma.fields.Nested(HouseholdSchema, metadata={
+    created_at = UTCDateTime(attribute="hold.created_at")
+    expires_at = UTCDateTime(attribute="hold.expires_at")
+    ended_at = UTCDateTime(attribute="hold.ended_at", allow_none=True)
+    risk_level = ma.fields.String(attribute="request.risk_level",
+                                  metadata={"enum": list(LEVELS)})
+    origin_region_code = ma.fields.String(attribute="request.origin_region_code")
+    household = ma.fields.Nested(HouseholdSchema, attribute="request", metadata={
         "description": "Who is on the way: only the household's size, never a name."})
 
 
@@ -190,21 +199,26 @@ class HoldQueryArgsSchema(ma.Schema):
 class PlacementSchema(ma.Schema):
     """A household placed in a unit. The address only for those entitled to it."""
 
-    id = ma.fields.String()
-    request_id = ma.fields.String()
-    hold_id = ma.fields.String(allow_none=True)
-    location_id = ma.fields.String()
-    location_name = ma.fields.String()
-    unit_id = ma.fields.String()
-    unit_label = ma.fields.String()
-    origin_region_code = ma.fields.String()
-    destination_region_code = ma.fields.String()
-    household_size = ma.fields.Integer()
-    started_at = UTCDateTime()
-    ended_at = UTCDateTime(allow_none=True)
-    address = ma.fields.String(metadata={
+    id = ma.fields.String(attribute="placement.id")
+    request_id = ma.fields.String(attribute="placement.request_id")
+    hold_id = ma.fields.String(attribute="placement.hold_id", allow_none=True)
+    location_id = ma.fields.String(attribute="placement.location_id")
+    location_name = ma.fields.String(attribute="location.name")
+    unit_id = ma.fields.String(attribute="placement.unit_id")
+    unit_label = ma.fields.String(attribute="unit.label")
+    origin_region_code = ma.fields.String(attribute="placement.origin_region_code")
+    destination_region_code = ma.fields.String(attribute="placement.destination_region_code")
+    household_size = ma.fields.Integer(attribute="placement.household_size")
+    started_at = UTCDateTime(attribute="placement.started_at")
+    ended_at = UTCDateTime(attribute="placement.ended_at", allow_none=True)
+    address = ma.fields.String(attribute="location.address", metadata={
         "description": "Shown to whoever confirms (audited as address.disclosed) and to the "
                        "location's coordinators and admins."})
+
+    @ma.post_dump(pass_original=True)
+    def leave_out_address(self, data: dict[str, Any], original: Any, **_kwargs: Any
+                          ) -> dict[str, Any]:
+        return drop_unless(original.show_address, data, ("address",))
 
 
 class PlacementQueryArgsSchema(ma.Schema):
@@ -235,6 +249,12 @@ class AssignmentSchema(ma.Schema):
     reason = ma.fields.String(allow_none=True, metadata={
         "description": "Why this request got no unit (unit_id null)."})
 
+    @ma.post_dump
+    def leave_out_empty(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        # An assignment has a unit and its place, or no unit and a reason; never both.
+        return {key: value for key, value in data.items()
+                if value is not None or key == "unit_id"}
+
 
 class BatchProposalSchema(ma.Schema):
     """A joint assignment: no unit twice, as many placed as possible, least total cost."""
@@ -242,4 +262,5 @@ class BatchProposalSchema(ma.Schema):
     generated_at = UTCDateTime()
     assignments = ma.fields.List(ma.fields.Nested(AssignmentSchema))
     placed = ma.fields.Integer()
-    total_score = ma.fields.Float(metadata={"description": "Sum of the placed options' scores."})
+    total_score = ma.fields.Function(lambda joint: score_of(joint.total_cost), metadata={
+        "type": "number", "description": "Sum of the placed options' scores."})

@@ -12,6 +12,7 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,7 +23,7 @@ from shelter_match.errors import Conflict, ValidationFailed
 from shelter_match.models import Location, PlacementRequest, Unit
 from shelter_match.services.auth import Principal
 from shelter_match.services.policy import Policy, get_policy
-from shelter_match.services.requests import ROUNDING_KM, get_request, may_see
+from shelter_match.services.requests import danger_uncertainty_km, get_request, may_see
 from shelter_match.services.solidarity import intake_by_region
 from shelter_match.services.unit_state import is_free_sql
 from solver import assign_jointly, propose
@@ -37,16 +38,38 @@ MAX_BATCH = 200
 __all__ = ["get_policy"]
 
 
-def danger_uncertainty_km(request: PlacementRequest, policy: Policy) -> float:
-    """Return how far the real danger may lie from the stored point, in km.
+@dataclass(frozen=True)
+class ProposalView:
+    """The ranked options for a request at `generated_at`, and why the others are out."""
 
-    The stored point is rounded (ROUNDING_KM); a place name stands for its centre, and the
-    danger may be anywhere around it (policy.danger_place_radius_km, per gazetteer kind).
-    """
-    radius = 0.0
-    if request.danger_place_kind is not None:
-        radius = float(policy.danger_place_radius_km.get(request.danger_place_kind, 0))
-    return round(ROUNDING_KM + radius, 1)
+    request_id: str
+    generated_at: datetime
+    options: tuple[solver_model.Option, ...]
+    excluded: tuple[solver_model.Exclusion, ...]
+
+
+@dataclass(frozen=True)
+class AssignmentView:
+    """One request of a joint proposal: a unit and its place, or no unit and why not."""
+
+    request_id: str
+    unit_id: str | None
+    location_id: str | None = None
+    location_name: str | None = None
+    region_code: str | None = None
+    distance_from_danger_km: int | None = None
+    travel_km: int | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class JointProposal:
+    """A joint assignment of units to requests: no unit twice, most placed, least cost."""
+
+    generated_at: datetime
+    assignments: list[AssignmentView]
+    placed: int
+    total_cost: int
 
 
 def rules_of(policy: Policy) -> solver_model.Rules:
@@ -161,37 +184,14 @@ def _open_request(session: Session, request_id: str, actor: Principal) -> Placem
 
 def propose_for_request(
     session: Session, request_id: str, *, actor: Principal, now: datetime, limit: int = 10
-) -> dict[str, Any]:
+) -> ProposalView:
     """Return the ranked options for an open (or held) request; nothing is held."""
     request = _open_request(session, request_id, actor)
     policy = get_policy(session)
     network = load_network(session, now=now, min_beds=request.household_size)
     proposal = propose(case_of(request, policy), network, rules_of(policy), limit=limit,
                        intake_by_region=recent_intake(session, now))
-    return {
-        "request_id": request.id,
-        "generated_at": now,
-        "options": [_option_body(option, request, policy) for option in proposal.options],
-        "excluded": [{"reason": e.reason, "locations": e.locations}
-                     for e in proposal.excluded],
-    }
-
-
-def _option_body(option: Any, request: PlacementRequest, policy: Policy) -> dict[str, Any]:
-    return {
-        "rank": option.rank,
-        "location_id": option.location_id,
-        "location_name": option.location_name,
-        "region_code": option.region_code,
-        "unit_id": option.unit_id,
-        "beds": option.beds,
-        "safety_level": option.safety_level,
-        "distance_from_danger_km": option.distance_from_danger_km,
-        "travel_km": option.travel_km,
-        "in_origin_region": option.in_origin_region,
-        "score": score_of(option.cost),
-        "reasons": list(option.reasons),
-    }
+    return ProposalView(request.id, now, proposal.options, proposal.excluded)
 
 
 def score_of(cost: int) -> float:
@@ -227,7 +227,7 @@ def unit_unsuitability(
 
 def propose_jointly(
     session: Session, request_ids: Sequence[str], *, actor: Principal, now: datetime
-) -> dict[str, Any]:
+) -> JointProposal:
     """Return one joint assignment of units to several open requests; nothing is held."""
     requests = _requests_for_batch(session, request_ids, actor)
     policy = get_policy(session)
@@ -235,25 +235,18 @@ def propose_jointly(
                            min_beds=min(r.household_size for r in requests))
     joint = assign_jointly([case_of(r, policy) for r in requests], network, rules_of(policy),
                            intake_by_region=recent_intake(session, now))
-    names = {loc.id: loc for loc in network.locations} if hasattr(network, "locations") else {}
+    places = {location.id: location for location in network.locations}
     assignments = []
     for assignment in joint.assignments:
-        if assignment.unit_id is None:
-            assignments.append({"request_id": assignment.case_id, "unit_id": None,
-                                "reason": assignment.reason})
+        if assignment.unit_id is None or assignment.location_id is None:
+            assignments.append(AssignmentView(assignment.case_id, None,
+                                              reason=assignment.reason))
             continue
-        location = names.get(assignment.location_id)
-        assignments.append({
-            "request_id": assignment.case_id,
-            "unit_id": assignment.unit_id,
-            "location_id": assignment.location_id,
-            "location_name": location.name if location else None,
-            "region_code": location.region_code if location else None,
-            "distance_from_danger_km": assignment.distance_from_danger_km,
-            "travel_km": assignment.travel_km,
-        })
-    return {"generated_at": now, "assignments": assignments, "placed": joint.placed,
-            "total_score": score_of(joint.total_cost)}
+        place = places[assignment.location_id]
+        assignments.append(AssignmentView(
+            assignment.case_id, assignment.unit_id, assignment.location_id, place.name,
+            place.region_code, assignment.distance_from_danger_km, assignment.travel_km))
+    return JointProposal(now, assignments, joint.placed, joint.total_cost)
 
 
 def _requests_for_batch(

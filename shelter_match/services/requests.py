@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import exists, select, update
@@ -23,6 +23,7 @@ from shelter_match.models import Hold, Location, Placement, PlacementRequest, Re
 from shelter_match.services import audit
 from shelter_match.services.auth import Principal
 from shelter_match.services.locations import NL_LAT, NL_LON
+from shelter_match.services.policy import Policy, get_policy
 from shelter_match.services.unit_state import active_hold_sql
 from solver.vocabulary import FEATURES, LEVELS
 
@@ -74,6 +75,16 @@ class ResolvedPoint:
     kind: str | None = None  # gazetteer kind of a named place: "gemeente" or "place"
 
 
+@dataclass(frozen=True)
+class PointView:
+    """A stored point as its crisis worker sees it, and how far the truth may lie from it."""
+
+    place: str | None
+    lat: float
+    lon: float
+    uncertainty_km: float
+
+
 @dataclass
 class RequestView:
     """A request as its reader sees it at `now`: the derived status, hold and placement."""
@@ -84,7 +95,31 @@ class RequestView:
     placement_id: str | None = None
     # Only the crisis worker who made the request sees where the danger and the client are.
     show_points: bool = False
-    extra: dict = field(default_factory=dict)
+    danger: PointView | None = None
+    current: PointView | None = None
+
+
+def danger_uncertainty_km(request: PlacementRequest, policy: Policy) -> float:
+    """Return how far the real danger may lie from the stored point, in km.
+
+    The stored point is rounded (ROUNDING_KM); a place name stands for its centre, and the
+    danger may be anywhere around it (policy.danger_place_radius_km, per gazetteer kind).
+    """
+    radius = 0.0
+    if request.danger_place_kind is not None:
+        radius = float(policy.danger_place_radius_km.get(request.danger_place_kind, 0))
+    return round(ROUNDING_KM + radius, 1)
+
+
+def _points(request: PlacementRequest, policy: Policy) -> dict[str, PointView | None]:
+    """Return the danger and current points of a request (None once purged or not given)."""
+    danger = current = None
+    if request.danger_lat is not None and request.danger_lon is not None:
+        danger = PointView(request.danger_place, request.danger_lat, request.danger_lon,
+                           danger_uncertainty_km(request, policy))
+    if request.current_lat is not None and request.current_lon is not None:
+        current = PointView(None, request.current_lat, request.current_lon, ROUNDING_KM)
+    return {"danger": danger, "current": current}
 
 
 def round_point(lat: float, lon: float) -> tuple[float, float]:
@@ -322,11 +357,15 @@ def view_requests(
             ).all()
         )
     views = []
+    policy = get_policy(session) if requests else None
     for request in requests:
         hold = holds.get(request.id) if request.status == "open" else None
         status = "held" if hold is not None else request.status
+        # Only the crisis worker who made the request sees where the danger and she are.
+        mine = request.created_by == actor.user_id
+        points = _points(request, policy) if mine and policy is not None else {}
         views.append(RequestView(request, status, hold, placements.get(request.id),
-                                 show_points=request.created_by == actor.user_id))
+                                 show_points=mine, **points))
     return views
 
 

@@ -37,7 +37,7 @@ def units_of(session, location):
 
 def summary(session, clock, viewer, location):
     found = [s for s in list_locations(session, viewer=viewer, now=clock.now())
-             if s["id"] == location.id]
+             if s.id == location.id]
     assert len(found) == 1
     return found[0]
 
@@ -60,25 +60,25 @@ def test_counts_use_the_effective_status(session, clock, admin):
     clock.advance(minutes=15)  # the 10-minute hold has expired; nothing swept it
 
     row = summary(session, clock, admin, location)
-    assert (row["units_total"], row["units_free"], row["beds_free"]) == (5, 2, 2 + 4)
+    assert (row.units_total, row.units_free, row.beds_free) == (5, 2, 2 + 4)
     detail = get_location(session, location.id, viewer=admin, now=clock.now())
-    assert {u["label"]: u["status"] for u in detail["units"]} == {
+    assert {u.label: u.status for u in detail.units} == {
         "free": "free", "held": "held", "expired": "free", "occupied": "occupied",
         "closed": "closed",
     }
-    assert [u for u in detail["units"] if u["label"] == "expired"][0]["held_until"] is None
+    assert [u for u in detail.units if u.label == "expired"][0].held_until is None
 
 
 def test_location_without_units_counts_zero(session, clock, admin):
     location = make_location(session, clock, units=())
     row = summary(session, clock, admin, location)
-    assert (row["units_total"], row["units_free"], row["beds_free"]) == (0, 0, 0)
+    assert (row.units_total, row.units_free, row.beds_free) == (0, 0, 0)
 
 
 def test_region_filter_and_unknown_region(session, clock, admin):
     utrecht = make_location(session, clock, region_code="GM0344")
     rotterdam = make_location(session, clock, region_code="GM0599", lat=51.92, lon=4.48)
-    ids = {s["id"] for s in list_locations(session, viewer=admin, now=clock.now(),
+    ids = {s.id for s in list_locations(session, viewer=admin, now=clock.now(),
                                            region_code="GM0599")}
     assert rotterdam.id in ids and utrecht.id not in ids
     with pytest.raises(ValidationFailed) as raised:
@@ -89,12 +89,12 @@ def test_region_filter_and_unknown_region(session, clock, admin):
 def test_stale_follows_the_policy(session, clock, admin):
     location = make_location(session, clock)
     clock.advance(hours=DEFAULT_POLICY.stale_after_hours)
-    assert summary(session, clock, admin, location)["stale"] is False  # exactly 12 h: not older
+    assert summary(session, clock, admin, location).stale is False  # exactly 12 h: not older
     clock.advance(seconds=1)
-    assert summary(session, clock, admin, location)["stale"] is True
+    assert summary(session, clock, admin, location).stale is True
     replace_policy(session, {**DEFAULT_POLICY.as_document(), "stale_after_hours": 24},
                    actor=admin, now=clock.now())
-    assert summary(session, clock, admin, location)["stale"] is False
+    assert summary(session, clock, admin, location).stale is False
 
 
 def test_confirmation_refreshes_and_is_audited(session, clock, admin):
@@ -102,10 +102,10 @@ def test_confirmation_refreshes_and_is_audited(session, clock, admin):
     coordinator = principal_of(session, make_caller(session, clock, "coordinator",
                                                     location_ids=(location.id,)))
     clock.advance(hours=13)
-    assert summary(session, clock, admin, location)["stale"] is True
+    assert summary(session, clock, admin, location).stale is True
     confirm_availability(session, location.id, actor=coordinator, now=clock.now())
     row = summary(session, clock, admin, location)
-    assert row["stale"] is False and row["availability_updated_at"] == clock.now()
+    assert row.stale is False and row.availability_updated_at == clock.now()
     event = session.scalars(select(AuditEvent).where(
         AuditEvent.action == "location.availability_confirmed")).one()
     assert (event.object_id, event.actor_id) == (location.id, coordinator.user_id)
@@ -117,8 +117,8 @@ def test_hand_change_makes_version_history_audit_and_freshness(session, clock, a
     clock.advance(hours=2)
     changed = update_unit(session, unit.id, actor=admin, now=clock.now(), status="occupied",
                           beds=5, if_match={1})
-    assert (changed["status"], changed["beds"], changed["version"]) == ("occupied", 5, 2)
-    assert changed["updated_at"] == clock.now()
+    assert (changed.status, changed.beds, changed.version) == ("occupied", 5, 2)
+    assert changed.updated_at == clock.now()
     change = session.scalars(select(UnitChange).where(UnitChange.unit_id == unit.id,
                                                       UnitChange.cause == "manual")).one()
     assert (change.from_status, change.to_status, change.from_beds, change.to_beds) == (
@@ -128,7 +128,7 @@ def test_hand_change_makes_version_history_audit_and_freshness(session, clock, a
     assert event.detail == {"location_id": location.id, "from_status": "free",
                             "to_status": "occupied", "from_beds": 4, "to_beds": 5,
                             "version": 2}
-    assert summary(session, clock, admin, location)["availability_updated_at"] == clock.now()
+    assert summary(session, clock, admin, location).availability_updated_at == clock.now()
 
 
 def test_a_change_to_the_same_values_writes_nothing(session, clock, admin):
@@ -136,7 +136,7 @@ def test_a_change_to_the_same_values_writes_nothing(session, clock, admin):
     unit = units_of(session, location)["A"]
     before = count(session, UnitChange), count(session, AuditEvent)
     same = update_unit(session, unit.id, actor=admin, now=clock.now(), status="free", beds=1)
-    assert same["version"] == 1
+    assert same.version == 1
     assert (count(session, UnitChange), count(session, AuditEvent)) == before
 
 
@@ -200,8 +200,8 @@ def test_held_unit_keeps_beds_for_its_household(session, clock, admin):
         update_unit(session, unit.id, actor=admin, now=clock.now(), beds=2)
     assert "household of 3" in raised.value.detail
     changed = update_unit(session, unit.id, actor=admin, now=clock.now(), beds=3)
-    assert (changed["status"], changed["beds"], changed["version"]) == ("held", 3, 3)
-    assert changed["held_until"] == clock.now() + timedelta(minutes=30)
+    assert (changed.status, changed.beds, changed.version) == ("held", 3, 3)
+    assert changed.held_until == clock.now() + timedelta(minutes=30)
     session.expire_all()
     assert session.scalar(select(Hold.status).where(Hold.unit_id == unit.id)) == "active"
 
@@ -216,10 +216,10 @@ def test_placed_unit_keeps_its_status_and_household_beds(session, clock, admin):
     with pytest.raises(Conflict) as raised:
         update_unit(session, unit.id, actor=admin, now=clock.now(), beds=2)
     assert "household of 3" in raised.value.detail
-    assert update_unit(session, unit.id, actor=admin, now=clock.now(), beds=6)["beds"] == 6
+    assert update_unit(session, unit.id, actor=admin, now=clock.now(), beds=6).beds == 6
     # The same status is no change at all, so it is allowed.
     assert update_unit(session, unit.id, actor=admin, now=clock.now(),
-                       status="occupied")["status"] == "occupied"
+                       status="occupied").status == "occupied"
 
 
 def test_unit_marked_held_without_a_hold_row_keeps_its_status(session, clock, admin):
@@ -240,7 +240,7 @@ def test_expired_hold_frees_the_unit_for_a_hand_change(session, clock, admin):
     clock.advance(minutes=31)
     changed = update_unit(session, unit.id, actor=admin, now=clock.now(), status="closed",
                           if_match={2})
-    assert (changed["status"], changed["version"], changed["held_until"]) == ("closed", 3, None)
+    assert (changed.status, changed.version, changed.held_until) == ("closed", 3, None)
     session.expire_all()
     assert (hold.status, hold.ended_at) == ("expired", hold.expires_at)
     history = list(session.scalars(select(UnitChange).where(UnitChange.unit_id == unit.id)
@@ -259,7 +259,7 @@ def test_beds_change_on_an_expired_hold_writes_the_unit_free(session, clock, adm
     hold_unit_for_test(session, clock, unit.id, minutes=5)
     clock.advance(minutes=6)
     changed = update_unit(session, unit.id, actor=admin, now=clock.now(), beds=2)
-    assert (changed["status"], changed["beds"]) == ("free", 2)
+    assert (changed.status, changed.beds) == ("free", 2)
     session.expire_all()
     assert (unit.status, unit.held_until) == ("free", None)
 
@@ -273,7 +273,7 @@ def test_coordinator_adds_units_to_her_location_only(session, clock):
     unit = add_unit_to_location(session, location.id, UnitData("C", 2), actor=coordinator,
                                 now=clock.now())
     assert (unit.status, unit.version) == ("free", 1)
-    assert summary(session, clock, coordinator, location)["availability_updated_at"] == \
+    assert summary(session, clock, coordinator, location).availability_updated_at == \
         clock.now()
     with pytest.raises(Forbidden):
         add_unit_to_location(session, other.id, UnitData("C", 2), actor=coordinator,
@@ -321,12 +321,12 @@ def test_history_is_for_the_location_keepers(session, clock, admin):
     clock.advance(hours=1)
     update_unit(session, unit.id, actor=admin, now=clock.now(), status="occupied")
     changes = list_unit_changes(session, location.id, actor=admin)
-    assert [c["cause"] for c in changes] == ["created", "created", "manual"]
+    assert [c.cause for c in changes] == ["created", "created", "manual"]
     since = list_unit_changes(session, location.id, actor=admin, since=clock.now())
-    assert [(c["cause"], c["unit_id"]) for c in since] == [("manual", unit.id)]
-    assert since[0]["changed_by"].startswith("admin-")
+    assert [(c.cause, c.unit_id) for c in since] == [("manual", unit.id)]
+    assert since[0].changed_by.startswith("admin-")
     only_a = list_unit_changes(session, location.id, actor=admin, unit_id=unit.id)
-    assert {c["unit_id"] for c in only_a} == {unit.id}
+    assert {c.unit_id for c in only_a} == {unit.id}
     worker = principal_of(session, make_caller(session, clock, "crisis_worker"))
     with pytest.raises(Forbidden):
         list_unit_changes(session, location.id, actor=worker)

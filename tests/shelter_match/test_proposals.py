@@ -6,10 +6,13 @@ import pytest
 from geopy.distance import geodesic
 from sqlalchemy import select
 
+from api.reasons import sentences
 from shelter_match.errors import Conflict, NotFound, ValidationFailed
 from shelter_match.models import Unit
 from shelter_match.services import holds, proposals
 from shelter_match.services.policy import get_policy, replace_policy
+from shelter_match.services.proposals import score_of
+from solver import Exclusion
 from tests.factories import make_caller, make_location, make_request, principal_of
 
 SCHIEDAM = (51.91917, 4.38889)  # the gazetteer's centre of the gemeente
@@ -41,23 +44,23 @@ def test_options_are_free_units_large_enough_ranked_best_first(session, clock, w
                             lon=place_at(120)[1], region_code="GM0200", units=(("A", 3),))
     request = make_request(session, clock, caller, adults=1, children=2)
     body = proposals.propose_for_request(session, request.id, actor=me, now=clock.now())
-    got = [(o["location_name"], o["beds"]) for o in body["options"]]
+    got = [(o.location_name, o.beds) for o in body.options]
     # The 1-bed room is too small; the exact fit beats 3 spare beds (30 km), which beat
     # 60 km more travel.
     assert got == [("Dichtbij", 3), ("Dichtbij", 6), ("Verder", 3)]
-    assert [o["rank"] for o in body["options"]] == list(range(1, len(got) + 1))
-    scores = [o["score"] for o in body["options"]]
+    assert [o.rank for o in body.options] == list(range(1, len(got) + 1))
+    scores = [score_of(o.cost) for o in body.options]
     assert scores == sorted(scores)
-    assert body["request_id"] == request.id and body["generated_at"] == clock.now()
+    assert body.request_id == request.id and body.generated_at == clock.now()
     # Only units free now: hold the best one and it is gone from the next proposals.
-    best = body["options"][0]["unit_id"]
+    best = body.options[0].unit_id
     holds.create_hold(session, request.id, best, actor=me, now=clock.now())
     again = proposals.propose_for_request(session, request.id, actor=me, now=clock.now())
-    assert best not in {o["unit_id"] for o in again["options"]}
+    assert best not in {o.unit_id for o in again.options}
     # Once the hold expired, the unit is offered again (no sweeper needed).
     clock.advance(minutes=31)
     later = proposals.propose_for_request(session, request.id, actor=me, now=clock.now())
-    assert later["options"][0]["unit_id"] == best
+    assert later.options[0].unit_id == best
     assert close and farther
 
 
@@ -70,21 +73,21 @@ def test_the_danger_uncertainty_keeps_options_further_away(session, clock, worke
                             region_code="GM0344", lat=place_at(83)[0], lon=place_at(83)[1])
     by_name = make_request(session, clock, caller, risk_level="rood")
     body = proposals.propose_for_request(session, by_name.id, actor=me, now=clock.now())
-    names = {o["location_name"] for o in body["options"]}
+    names = {o.location_name for o in body.options}
     assert names == {"Ver genoeg"}
-    assert {"reason": "too_close_to_danger", "locations": 1} in body["excluded"]
-    option = body["options"][0]
+    assert Exclusion("too_close_to_danger", 1) in body.excluded
+    option = body.options[0]
     true_km = geodesic(SCHIEDAM, (outside.lat, outside.lon)).km
     # Safe side: never more than the distance from anywhere within 5 km of the centre, and
     # no more than rounding (0.8 km each way) and flooring below it.
-    assert true_km - 5.8 - 0.8 - 1 < option["distance_from_danger_km"] <= true_km - 5
-    distance = option["distance_from_danger_km"]
+    assert true_km - 5.8 - 0.8 - 1 < option.distance_from_danger_km <= true_km - 5
+    distance = option.distance_from_danger_km
     assert (f"at least {distance:.0f} km from the danger, allowing 5.8 km for where exactly it is"
-            " (minimum 75 km for rood)") in option["reasons"]
+            " (minimum 75 km for rood)") in sentences(option.reasons)
     # Given as coordinates, only the rounding counts: the 79 km location is safe then.
     by_point = make_request(session, clock, caller, risk_level="rood", danger=SCHIEDAM)
     body = proposals.propose_for_request(session, by_point.id, actor=me, now=clock.now())
-    assert {o["location_name"] for o in body["options"]} == {"Net te dichtbij", "Ver genoeg"}
+    assert {o.location_name for o in body.options} == {"Net te dichtbij", "Ver genoeg"}
     assert inside
 
 
@@ -98,7 +101,7 @@ def test_the_place_radius_is_policy(session, clock, worker):
     replace_policy(session, document, actor=admin, now=clock.now())
     request = make_request(session, clock, caller, risk_level="rood")
     body = proposals.propose_for_request(session, request.id, actor=me, now=clock.now())
-    assert {o["location_name"] for o in body["options"]} == {"Net te dichtbij"}
+    assert {o.location_name for o in body.options} == {"Net te dichtbij"}
 
 
 def test_no_fitting_unit_is_an_empty_list_with_reasons(session, clock, worker):
@@ -108,8 +111,8 @@ def test_no_fitting_unit_is_an_empty_list_with_reasons(session, clock, worker):
                   lon=4.40)
     request = make_request(session, clock, caller, risk_level="rood")
     body = proposals.propose_for_request(session, request.id, actor=me, now=clock.now())
-    assert body["options"] == []
-    reasons = {e["reason"]: e["locations"] for e in body["excluded"]}
+    assert body.options == ()
+    reasons = {e.reason: e.locations for e in body.excluded}
     assert reasons["safety_level_too_low"] >= 1 and reasons["origin_region_not_allowed"] >= 1
 
 
@@ -120,12 +123,12 @@ def test_needs_and_exclusions_are_respected(session, clock, worker):
     plain = make_location(session, clock, name="Zonder", lat=place_at(61)[0],
                           lon=place_at(61)[1])
     request = make_request(session, clock, caller, needs=("pets_allowed",))
-    names = {o["location_name"] for o in proposals.propose_for_request(
-        session, request.id, actor=me, now=clock.now())["options"]}
+    names = {o.location_name for o in proposals.propose_for_request(
+        session, request.id, actor=me, now=clock.now()).options}
     assert "Met huisdieren" in names and "Zonder" not in names
     excluded = make_request(session, clock, caller, excluded_location_ids=(pets.id,))
-    names = {o["location_name"] for o in proposals.propose_for_request(
-        session, excluded.id, actor=me, now=clock.now())["options"]}
+    names = {o.location_name for o in proposals.propose_for_request(
+        session, excluded.id, actor=me, now=clock.now()).options}
     assert "Met huisdieren" not in names and "Zonder" in names
     assert plain
 
@@ -139,13 +142,13 @@ def test_ranking_weights_come_from_the_policy(session, clock, worker):
                   units=(("A", 1),))
     request = make_request(session, clock, caller)
     first = proposals.propose_for_request(session, request.id, actor=me, now=clock.now())
-    assert first["options"][0]["location_name"] == "Precies"
+    assert first.options[0].location_name == "Precies"
     admin = principal_of(session, make_caller(session, clock, "admin"))
     document = get_policy(session).as_document()
     document["ranking_weights"] = document["ranking_weights"] | {"spare_bed": 0}
     replace_policy(session, document, actor=admin, now=clock.now())
     second = proposals.propose_for_request(session, request.id, actor=me, now=clock.now())
-    assert second["options"][0]["location_name"] == "Groot"
+    assert second.options[0].location_name == "Groot"
 
 
 @pytest.mark.parametrize(("weights", "field"), [
@@ -180,12 +183,12 @@ def test_joint_proposals_never_give_a_unit_twice(session, clock, worker):
     second = make_request(session, clock, caller, adults=1)
     body = proposals.propose_jointly(session, [first.id, second.id], actor=me,
                                      now=clock.now())
-    assert body["placed"] == 1
-    placed = [a for a in body["assignments"] if a["unit_id"] is not None]
-    unplaced = [a for a in body["assignments"] if a["unit_id"] is None]
-    assert len(placed) == 1 and placed[0]["location_name"] == "Eén plek"
-    assert unplaced[0]["reason"] == "units_needed_by_others"
-    assert [a["request_id"] for a in body["assignments"]] == [first.id, second.id]
+    assert body.placed == 1
+    placed = [a for a in body.assignments if a.unit_id is not None]
+    unplaced = [a for a in body.assignments if a.unit_id is None]
+    assert len(placed) == 1 and placed[0].location_name == "Eén plek"
+    assert unplaced[0].reason == "units_needed_by_others"
+    assert [a.request_id for a in body.assignments] == [first.id, second.id]
     # Nothing is held by a joint proposal.
     assert {u.status for u in session.scalars(select(Unit))} <= {"free", "closed", "occupied"}
 
@@ -203,7 +206,7 @@ def test_joint_proposals_validate_the_ids(session, clock, worker):
     admin = principal_of(session, make_caller(session, clock, "admin"))
     body = proposals.propose_jointly(session, [mine.id, theirs.id], actor=admin,
                                      now=clock.now())
-    assert len(body["assignments"]) == 2
+    assert len(body.assignments) == 2
 
 
 def test_the_network_is_loaded_in_two_queries(session, clock, worker):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from flask import Blueprint, flash, redirect, request, url_for
@@ -152,10 +153,10 @@ def location(location_id: str):
                 return redirect(url_for(".location", location_id=location_id), code=303)
     detail = availability.get_location(db_session(), location_id, viewer=current_principal(),
                                        now=now())
-    values = request.form if form.errors else detail
+    values = request.form if form.errors else asdict(detail)
     return render("admin/location.html", status=422 if form.errors else 200, form=form,
                   location=detail, values=values, region_name=dict(_region_options()).get(
-                      detail["region_code"], detail["region_code"]),
+                      detail.region_code, detail.region_code),
                   levels=_level_options(), features=_feature_options())
 
 

@@ -8,8 +8,6 @@ cannot leak it.
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
@@ -24,17 +22,16 @@ blp = Blueprint("coordinator", __name__, url_prefix="/coordinator")
 
 ROLES = ("coordinator", "admin")
 SETTABLE = ("free", "occupied", "closed")
-SECRET_KEYS = ("address", "lat", "lon")
 
 
-def _board(location_id: str) -> dict[str, Any]:
+def _board(location_id: str) -> availability.LocationDetail:
     """Return a location with its units as the bed board shows it (never its address)."""
     principal = current_principal()
     if not principal.manages_location(location_id):
         abort(404)
     detail = availability.location_detail(db_session(), location_id, viewer=principal,
                                           now=now())
-    return {key: value for key, value in detail.items() if key not in SECRET_KEYS}
+    return availability.without_secrets(detail)
 
 
 @blp.get("")
@@ -45,9 +42,9 @@ def home():
     if principal.is_admin:
         return redirect(url_for("web.admin.home"))
     boards = [_board(location_id) for location_id in sorted(principal.location_ids)]
-    boards.sort(key=lambda board: board["name"])
+    boards.sort(key=lambda board: board.name)
     if len(boards) == 1:
-        return redirect(url_for(".location", location_id=boards[0]["id"]))
+        return redirect(url_for(".location", location_id=boards[0].id))
     coming = holds.list_holds(db_session(), actor=principal, now=now(), status="active")
     on_the_way: dict[str, int] = {}
     for view in coming:
@@ -94,8 +91,8 @@ def set_status(unit_id: str):
     except (ValidationFailed, NotFound):
         flash(_("That change is not possible."), "error")
     else:
-        flash(_("Unit %(label)s is now: %(state)s.", label=unit["label"],
-                state=UNIT_STATUSES.get(unit["status"], unit["status"])), "success")
+        flash(_("Unit %(label)s is now: %(state)s.", label=unit.label,
+                state=UNIT_STATUSES.get(unit.status, unit.status)), "success")
     return redirect(back, code=303)
 
 

@@ -23,7 +23,6 @@ from shelter_match.services import (
     regions,
     requests,
 )
-from shelter_match.services.policy import get_policy
 from web import labels
 from web.auth import current_principal, requires_role
 from web.forms import Form
@@ -139,7 +138,7 @@ def _request_form(form: Form, values: Any, status: int = 200,
         regions=[(region.code, region.name) for region in regions.list_regions(session)],
         levels=[(code, labels.LEVELS[code], labels.LEVEL_HINTS[code]) for code in labels.LEVELS],
         needs=[(code, str(text)) for code, text in labels.NEEDS.items()],
-        locations=[(location["id"], location["name"]) for location in others],
+        locations=[(location.id, location.name) for location in others],
         places=_place_names(),
     )
 
@@ -157,21 +156,16 @@ def request_page(request_id: str):
     view = requests.view_request(session, request_id, actor=principal, now=now())
     hold = None
     proposal = None
+    why_not: list[str] = []
     if view.active_hold is not None:
         hold = holds.view_hold(session, view.active_hold.id, actor=principal, now=now())
     elif view.status == "open":
-        proposal = _proposal(request_id)
+        proposal = proposals.propose_for_request(session, request_id, actor=principal,
+                                                 now=now())
+        why_not = [labels.exclusion(entry.reason, entry.locations)
+                   for entry in proposal.excluded if entry.locations]
     return render("crisis/request.html", view=view, hold=hold, proposal=proposal,
-                  policy=get_policy(session), region_names=_region_names())
-
-
-def _proposal(request_id: str) -> dict[str, Any]:
-    """Return the ranked options, each with the facts a card shows, and why others fell."""
-    proposal = proposals.propose_for_request(db_session(), request_id,
-                                             actor=current_principal(), now=now())
-    proposal["why_not"] = [labels.exclusion(entry["reason"], entry["locations"])
-                           for entry in proposal["excluded"] if entry["locations"]]
-    return proposal
+                  why_not=why_not, region_names=_region_names())
 
 
 @blp.post("/aanvragen/<request_id>/vasthouden")
