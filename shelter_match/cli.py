@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from shelter_match.clock import Clock, system_clock
+from shelter_match.clock import Clock, rfc3339, system_clock
 from shelter_match.config import Settings, load_settings
 from shelter_match.db import check_connection, create_database_engine, make_session_factory
 from shelter_match.errors import DatabaseUnavailable, ShelterMatchError, ValidationFailed
@@ -189,7 +189,7 @@ def audit_log(context: CommandContext, since, until, actor_name, action, limit) 
         )
         for event in events:
             click.echo("\t".join([
-                event.at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                rfc3339(event.at),
                 event.actor_name or "-",
                 event.action,
                 f"{event.object_type}:{event.object_id or '-'}",

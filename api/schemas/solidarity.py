@@ -1,9 +1,11 @@
 """Schemas of the solidarity balances: aggregates per region, never a case."""
 
 import re
-from datetime import UTC, date
+from datetime import date
 
 import marshmallow as ma
+
+from api.schemas.fields import UTCDateTime
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -64,10 +66,8 @@ class SolidaritySchema(ma.Schema):
 
     start = ma.fields.Date(data_key="from", attribute="period.start", required=True)
     end = ma.fields.Date(data_key="to", attribute="period.end", required=True)
-    as_of = ma.fields.Function(
-        lambda balance: balance.as_of.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        metadata={"type": "string", "format": "date-time",
-                  "description": "The moment up to which open placements were counted."},
+    as_of = UTCDateTime(
+        metadata={"description": "The moment up to which open placements were counted."},
     )
     regions = ma.fields.List(ma.fields.Nested(SolidarityRegionSchema), required=True)
     totals = ma.fields.Nested(SolidarityFiguresSchema, required=True, metadata={

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shelter_match.clock import rfc3339
 from shelter_match.db import command
 from shelter_match.errors import Conflict, NotFound, ValidationFailed
 from shelter_match.models import Hold, Location, Placement, Unit
@@ -115,7 +116,7 @@ def discharge(session: Session, placement_id: str, *, actor: Principal, now: dat
         raise ValidationFailed({"ended_at": ["Give a time zone, e.g. 2026-11-22T09:00:00Z."]})
     if ended_at < placement.started_at:
         raise ValidationFailed({"ended_at": ["Must not be before the placement started "
-                                             f"({placement.started_at:%Y-%m-%dT%H:%M:%SZ})."]})
+                                             f"({rfc3339(placement.started_at)})."]})
     if ended_at > now:
         raise ValidationFailed({"ended_at": ["Must not be in the future."]})
     unit_state.discharge(session, placement, ended_at=ended_at, actor=actor, now=now)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -34,16 +34,13 @@ def blocked_until(session: Session, key: str, now: datetime) -> datetime | None:
 
 
 def record_failure(session: Session, key: str, now: datetime) -> None:
-    """Count one failed authentication in the client's current window."""
-    # A window that has run out starts again at one failure.
-    restarted = session.execute(
-        update(AuthFailureWindow)
-        .where(AuthFailureWindow.client_key == key,
-               AuthFailureWindow.window_started_at <= now - WINDOW)
-        .values(window_started_at=now, failures=1)
-    )
-    if restarted.rowcount:
-        return
+    """Count one failed authentication in the client's current window.
+
+    Windows of every client that have run out are forgotten here too, so the table holds
+    only the last few minutes of failures and needs no job of its own.
+    """
+    # A window that has run out is gone with the others: this failure starts a new one.
+    forget_old_windows(session, now)
     # Insert or increment in one statement, so concurrent failures all count.
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -61,4 +58,5 @@ def forget_old_windows(session: Session, now: datetime) -> int:
     result = session.execute(
         delete(AuthFailureWindow).where(AuthFailureWindow.window_started_at <= now - WINDOW)
     )
-    return result.rowcount
+    count: int = result.rowcount  # type: ignore[attr-defined]
+    return count
