@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 INSTALLED = $(VENV)/.installed
 
-.PHONY: demo test lint bench install browser translations
+.PHONY: demo test test-fast check lint bench install browser translations
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,16 @@ demo: $(INSTALLED)
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
+
+# Static checks: ruff everywhere, mypy --strict on solver/ and shelter_match/ (pyproject.toml).
+check: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+# The edit-test loop: SQLite only, no browser, no live servers or fuzzing (marked slow).
+# `make test` runs everything on both engines before a commit is shared.
+test-fast: $(INSTALLED)
+	SHELTER_MATCH_TEST_BACKENDS=sqlite $(BIN)/pytest -q -n 2 -m "not slow"
 
 # The browser tests drive Debian's Chromium (never a downloaded browser) and inject axe-core
 # from the npm registry. Installing needs root (CI runs as root); when it cannot be done the

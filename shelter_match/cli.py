@@ -103,8 +103,8 @@ def _expiry(now: datetime, days: int | None) -> datetime | None:
 @click.option("--location", "location_ids", multiple=True, help="Location id (coordinator).")
 @expires_option
 @pass_context
-def user_add(context: CommandContext, name, role, region_code, location_ids,
-             expires_in_days) -> None:
+def user_add(context: CommandContext, name: str, role: str, region_code: str | None,
+             location_ids: tuple[str, ...], expires_in_days: int | None) -> None:
     """Create a user and print her new API token on the last line."""
     context.require_schema()
     now = context.clock.now()
@@ -175,7 +175,8 @@ def user_set_password(context: CommandContext, name: str, password_stdin: bool) 
 @click.option("--action", help="Only this action, e.g. address.disclosed.")
 @click.option("--limit", type=click.IntRange(1, 1_000_000), default=1000, show_default=True)
 @pass_context
-def audit_log(context: CommandContext, since, until, actor_name, action, limit) -> None:
+def audit_log(context: CommandContext, since: datetime | None, until: datetime | None,
+              actor_name: str | None, action: str | None, limit: int) -> None:
     """List the audit log, oldest first, one event per line (tab-separated)."""
     context.require_schema()
     with context.sessions() as session:

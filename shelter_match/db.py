@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, CursorResult, Engine, Result, create_engine, event, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -47,7 +47,7 @@ def create_database_engine(url: URL | str, **options: object) -> Engine:
     # UTCDateTime passes through as they are (converting each from the server's zone cost
     # more than the query on the national list). No SQL here depends on the session's zone:
     # local dates (solidarity) are worked out in Python.
-    connect_args = dict(options.pop("connect_args", None) or {})
+    connect_args: dict[str, Any] = dict(options.pop("connect_args", None) or {})  # type: ignore[call-overload]
     connect_args.setdefault("options", "-c TimeZone=UTC")
     options["connect_args"] = connect_args
     options.setdefault("pool_pre_ping", True)
@@ -56,7 +56,7 @@ def create_database_engine(url: URL | str, **options: object) -> Engine:
     return create_engine(url, **options)
 
 
-def _configure_sqlite_connection(dbapi_connection, _record) -> None:
+def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, see above
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
@@ -66,7 +66,7 @@ def _configure_sqlite_connection(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def _begin_sqlite_transaction(connection) -> None:
+def _begin_sqlite_transaction(connection: Connection) -> None:
     # IMMEDIATE takes the write lock up front: two requests that both read-then-write can
     # never interleave, and a waiting writer honours busy_timeout instead of deadlocking.
     connection.exec_driver_sql("BEGIN IMMEDIATE")
@@ -112,6 +112,12 @@ def command(function: Callable[Concatenate[Session, P], R]) -> Callable[Concaten
             return function(session, *args, **kwargs)
 
     return run
+
+
+def rowcount(result: Result[Any]) -> int:
+    """Return how many rows an UPDATE or DELETE matched (the result of session.execute)."""
+    count: int = cast(CursorResult[Any], result).rowcount
+    return count
 
 
 def check_connection(engine: Engine) -> None:

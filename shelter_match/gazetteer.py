@@ -25,9 +25,10 @@ import math
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 EXTRA_CSV = Path(__file__).with_name("data") / "places_extra.csv"
 
@@ -173,12 +174,12 @@ class Gazetteer:
         gemeenten = _gemeenten(members, {e["name"]: e for e in by_kind["gemeente"]})
 
         # The index: normalised key -> (rank, display name, place); the lowest rank wins.
-        index: dict[str, tuple[tuple, str, Place]] = {}
+        index: dict[str, tuple[tuple[Any, ...], str, Place]] = {}
 
         # Every gemeente and place a name could mean, to find the ambiguous names.
         namesakes: dict[str, list[Place]] = defaultdict(list)
 
-        def offer(name: str, rank: tuple, place: Place) -> None:
+        def offer(name: str, rank: tuple[Any, ...], place: Place) -> None:
             key = normalise(name)
             if key and (key not in index or rank < index[key][0]):
                 index[key] = (rank, name, place)
@@ -233,7 +234,11 @@ class Gazetteer:
         self._index = {key: (name, place) for key, (_rank, name, place) in index.items()}
 
     @staticmethod
-    def _qualify_namesakes(index, namesakes, offer) -> dict[str, tuple[str, ...]]:
+    def _qualify_namesakes(
+        index: dict[str, tuple[tuple[Any, ...], str, Place]],
+        namesakes: dict[str, list[Place]],
+        offer: Callable[[str, tuple[Any, ...], Place], None],
+    ) -> dict[str, tuple[str, ...]]:
         """Give far-apart namesakes names of their own ("Hengelo (Gelderland)").
 
         Returns, per ambiguous key, the qualified names, the usual choice first. The

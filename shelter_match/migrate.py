@@ -36,4 +36,6 @@ def current_revision(engine: Engine) -> str | None:
 
 def head_revision() -> str:
     """Return the newest revision in the migration history."""
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None, "the migration history is empty"
+    return head

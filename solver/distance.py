@@ -15,6 +15,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+FloatArray = NDArray[np.float64]
+
 # WGS84.
 SEMI_MAJOR_AXIS_M = 6_378_137.0
 FLATTENING = 1 / 298.257223563
@@ -39,7 +41,7 @@ LAMBERT_SAFETY_MARGIN = FLATTENING**2
 LOWER_BOUND_SPHERE_RADIUS_M = SEMI_MAJOR_AXIS_M * (1 - ECCENTRICITY_SQUARED)
 
 
-def safe_distance_m(lat: float, lon: float, lats: ArrayLike, lons: ArrayLike) -> NDArray:
+def safe_distance_m(lat: float, lon: float, lats: ArrayLike, lons: ArrayLike) -> FloatArray:
     """Return metres from (lat, lon) to each (lats, lons), never more than the geodesic.
 
     Accurate (within ~0.002 %) when both points lie in the domain lat 50.5-53.8,
@@ -58,7 +60,7 @@ def safe_distance_m(lat: float, lon: float, lats: ArrayLike, lons: ArrayLike) ->
     return metres
 
 
-def safe_distance_km(lat: float, lon: float, lats: ArrayLike, lons: ArrayLike) -> NDArray:
+def safe_distance_km(lat: float, lon: float, lats: ArrayLike, lons: ArrayLike) -> FloatArray:
     """Return kilometres (floats) from (lat, lon) to each point, never more than the geodesic.
 
     Domain of the accurate formula: lat 50.5-53.8, lon 3.0-7.5 (see safe_distance_m).
@@ -66,33 +68,36 @@ def safe_distance_km(lat: float, lon: float, lats: ArrayLike, lons: ArrayLike) -
     return safe_distance_m(lat, lon, lats, lons) / 1000.0
 
 
-def whole_km(metres: NDArray) -> NDArray:
+def whole_km(metres: ArrayLike) -> NDArray[np.int64]:
     """Return whole kilometres rounded down, so a safe distance stays safe."""
-    return np.floor_divide(np.asarray(metres, dtype=np.int64), 1000)
+    return np.asarray(np.floor_divide(np.asarray(metres, dtype=np.int64), 1000), dtype=np.int64)
 
 
-def _in_domain(lat: ArrayLike, lon: ArrayLike) -> NDArray:
-    return (
-        (lat >= DOMAIN_LAT[0]) & (lat <= DOMAIN_LAT[1])
-        & (lon >= DOMAIN_LON[0]) & (lon <= DOMAIN_LON[1])
+def _in_domain(lat: float | FloatArray, lon: float | FloatArray) -> NDArray[np.bool_]:
+    lats, lons = np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64)
+    return np.asarray(
+        (lats >= DOMAIN_LAT[0]) & (lats <= DOMAIN_LAT[1])
+        & (lons >= DOMAIN_LON[0]) & (lons <= DOMAIN_LON[1])
     )  # fmt: skip
 
 
-def _haversine(lat1: NDArray, lon1: NDArray, lat2: NDArray, lon2: NDArray) -> NDArray:
+def _haversine(lat1: FloatArray, lon1: FloatArray, lat2: FloatArray, lon2: FloatArray
+               ) -> FloatArray:
     """Return sin^2 of half the central angle between points given in radians."""
     h = (
         np.sin((lat2 - lat1) / 2) ** 2
         + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
     )
-    return np.clip(h, 0.0, 1.0)
+    return np.asarray(np.clip(h, 0.0, 1.0), dtype=np.float64)
 
 
-def _sphere_m(lat: float, lon: float, lats: NDArray, lons: NDArray, radius: float) -> NDArray:
+def _sphere_m(lat: float, lon: float, lats: FloatArray, lons: FloatArray, radius: float
+              ) -> FloatArray:
     h = _haversine(np.radians(lat), np.radians(lon), np.radians(lats), np.radians(lons))
-    return radius * 2 * np.arcsin(np.sqrt(h))
+    return np.asarray(radius * 2 * np.arcsin(np.sqrt(h)), dtype=np.float64)
 
 
-def _lambert_m(lat: float, lon: float, lats: NDArray, lons: NDArray) -> NDArray:
+def _lambert_m(lat: float, lon: float, lats: FloatArray, lons: FloatArray) -> FloatArray:
     """Return Lambert's ellipsoidal distance (metres), accurate to <1 m over hundreds of km."""
     # Reduced (parametric) latitudes turn the ellipsoid problem into one on the sphere.
     beta1 = np.arctan((1 - FLATTENING) * np.tan(np.radians(lat)))
@@ -105,4 +110,5 @@ def _lambert_m(lat: float, lon: float, lats: NDArray, lons: NDArray) -> NDArray:
     # sin^2(q) <= h, so the ratio stays finite as the points meet; at h == 0 it is zero.
     y_ratio = np.divide(np.sin(q) ** 2, h, out=np.zeros_like(h), where=h > 0)
     y = (sigma + np.sin(sigma)) * np.cos(p) ** 2 * y_ratio
-    return np.maximum(SEMI_MAJOR_AXIS_M * (sigma - FLATTENING / 2 * (x + y)), 0.0)
+    return np.asarray(np.maximum(SEMI_MAJOR_AXIS_M * (sigma - FLATTENING / 2 * (x + y)), 0.0),
+                      dtype=np.float64)

@@ -132,7 +132,7 @@ def assign_jointly(
             reason = "units_needed_by_others" if len(fits[c]) else "no_feasible_unit"
             assignments.append(Assignment(case.id, None, None, None, None, None, reason))
             continue
-        j, cost = chosen[c]
+        j, unit_cost = chosen[c]
         if j not in handed_out:
             handed_out[j] = iter(network.class_units(j))
         unit = next(handed_out[j])
@@ -144,7 +144,7 @@ def assign_jointly(
                 location_id=unit.location_id,
                 distance_from_danger_km=int(whole_km(screening.danger_m[at])),
                 travel_km=int(whole_km(screening.travel_m[at])),
-                cost=cost,
+                cost=unit_cost,
                 reason=None,
             )
         )

@@ -39,7 +39,7 @@ def location_costs(
     )
     if intake_by_region:
         cost = cost + intake_costs(network, rules, intake_by_region)[network.region_index]
-    return cost.astype(np.int64)
+    return np.asarray(cost, dtype=np.int64)
 
 
 def intake_costs(
@@ -48,7 +48,8 @@ def intake_costs(
     """Return the solidarity tie-breaker cost of each region of the network."""
     weights = rules.weights
     intake = np.array([max(intake_by_region.get(code, 0), 0) for code in network.region_codes])
-    return np.minimum(intake * weights.recent_intake_per_person, weights.recent_intake_max)
+    return np.asarray(np.minimum(intake * weights.recent_intake_per_person,
+                                 weights.recent_intake_max), dtype=np.int64)
 
 
 def unit_costs(
@@ -56,7 +57,8 @@ def unit_costs(
 ) -> NDArray[np.int64]:
     """Return the cost of every free unit: its location's cost plus its spare beds."""
     spare_beds = np.maximum(network.unit_beds - case.household_size, 0)
-    return per_location[network.unit_location] + spare_beds * rules.weights.spare_bed
+    return np.asarray(per_location[network.unit_location] + spare_beds * rules.weights.spare_bed,
+                      dtype=np.int64)
 
 
 def propose(

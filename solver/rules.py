@@ -92,13 +92,15 @@ def screen(case: Case, network: Network, rules: Rules) -> Screening:
 def fitting_units(case: Case, network: Network, screening: Screening) -> NDArray[np.bool_]:
     """Return, per free unit, whether this case may take it (one household per unit)."""
     location_open = screening.reason == OPEN
-    return location_open[network.unit_location] & (network.unit_beds >= case.household_size)
+    return np.asarray(location_open[network.unit_location]
+                      & (network.unit_beds >= case.household_size), dtype=np.bool_)
 
 
 def fitting_classes(case: Case, network: Network, screening: Screening) -> NDArray[np.bool_]:
     """Return, per capacity class, whether this case may take a unit of it."""
     location_open = screening.reason == OPEN
-    return location_open[network.class_location] & (network.class_beds >= case.household_size)
+    return np.asarray(location_open[network.class_location]
+                      & (network.class_beds >= case.household_size), dtype=np.bool_)
 
 
 def exclusion_summary(screening: Screening) -> tuple[Exclusion, ...]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, DateTime, MetaData, String, TypeDecorator
-from sqlalchemy.orm import DeclarativeBase, mapped_column
+from sqlalchemy import JSON, DateTime, Dialect, MetaData, String, TypeDecorator
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Named constraints, so that one Alembic history produces the same names on SQLite and
 # PostgreSQL and later migrations can refer to them.
@@ -33,7 +33,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -41,7 +41,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: datetime | None, dialect: Dialect
+                             ) -> datetime | None:
         if value is None or value.tzinfo is UTC:
             return value  # PostgreSQL sessions speak UTC (db.create_database_engine)
         if value.tzinfo is None:
@@ -49,16 +50,16 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-class StringList(TypeDecorator[list]):
+class StringList(TypeDecorator[list[str]]):
     """A JSON array of strings, always read back as a list (never None)."""
 
     impl = JSON
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: list[str] | None, dialect: Dialect) -> list[str]:
         return list(value or [])
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: list[str] | None, dialect: Dialect) -> list[str]:
         return list(value or [])
 
 
@@ -67,7 +68,7 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-def id_column():
+def id_column() -> Mapped[str]:
     return mapped_column(String(36), primary_key=True, default=new_id)
 
 

@@ -267,16 +267,16 @@ def _summary_query(now: datetime, columns: Sequence[Any] = _LOCATION_COLUMNS, *,
         counts = counts.join(Location, Location.id == Unit.location_id).where(
             Location.region_code == region_code
         )
-    counts = counts.subquery()
+    totals = counts.subquery()
     query = (
         select(
             *columns,
-            func.coalesce(counts.c.units_total, 0).label("units_total"),
-            func.coalesce(counts.c.units_free, 0).label("units_free"),
-            func.coalesce(counts.c.beds_free, 0).label("beds_free"),
+            func.coalesce(totals.c.units_total, 0).label("units_total"),
+            func.coalesce(totals.c.units_free, 0).label("units_free"),
+            func.coalesce(totals.c.beds_free, 0).label("beds_free"),
             *then,
         )
-        .outerjoin(counts, counts.c.location_id == Location.id)
+        .outerjoin(totals, totals.c.location_id == Location.id)
         .order_by(Location.name, Location.id)
     )
     if location_id is not None:

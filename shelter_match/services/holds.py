@@ -165,8 +165,8 @@ def list_holds(
 def view_hold(session: Session, hold_id: str, *, actor: Principal, now: datetime) -> HoldView:
     """Return one hold the actor may see, with its status at `now`."""
     hold, request = get_hold(session, hold_id, actor=actor)
-    unit = session.get(Unit, hold.unit_id)
-    location = session.get(Location, hold.location_id)
+    unit = session.get_one(Unit, hold.unit_id)
+    location = session.get_one(Location, hold.location_id)
     return HoldView(hold, hold_status(hold, now), request, unit, location)
 
 

@@ -309,7 +309,7 @@ def update_location(
         if name in normalised:
             normalised[name] = str(normalised[name]).strip()
     if "features" in normalised:
-        normalised["features"] = sorted(set(normalised["features"]))  # type: ignore[arg-type]
+        normalised["features"] = sorted({str(feature) for feature in normalised["features"]})  # type: ignore[attr-defined]
     changed = {
         name: value for name, value in normalised.items() if getattr(location, name) != value
     }

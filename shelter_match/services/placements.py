@@ -68,7 +68,7 @@ def confirm_hold(session: Session, hold_id: str, *, actor: Principal, now: datet
 def note_address_disclosed(session: Session, *, actor: Principal, location_id: str,
                            now: datetime, placement_id: str, replayed: bool = False) -> None:
     """Audit that `actor` was shown a location's address (which one; never the address)."""
-    detail = {"placement_id": placement_id}
+    detail: dict[str, object] = {"placement_id": placement_id}
     if replayed:
         detail["replayed"] = True
     audit.record(session, actor=actor, action="address.disclosed", object_type="location",
@@ -99,8 +99,8 @@ def get_placement(session: Session, placement_id: str, *, actor: Principal) -> P
     placement = session.get(Placement, placement_id)
     if placement is None or not may_see_placement(actor, placement):
         raise NotFound("No such placement.")
-    return PlacementView(placement, session.get(Location, placement.location_id),
-                         session.get(Unit, placement.unit_id), show_address=True)
+    return PlacementView(placement, session.get_one(Location, placement.location_id),
+                         session.get_one(Unit, placement.unit_id), show_address=True)
 
 
 @command

@@ -72,7 +72,8 @@ def validate_document(document: dict[str, Any]) -> Policy:
             errors[f"min_distance_km.{unknown}"] = ["Unknown level."]
         for level in LEVELS:
             value = distances.get(level)
-            if not _is_int(value) or not 0 <= value <= MAX_DISTANCE_KM:
+            if not isinstance(value, int) or not _is_int(value) \
+                    or not 0 <= value <= MAX_DISTANCE_KM:
                 errors[f"min_distance_km.{level}"] = [
                     f"Must be a whole number of km from 0 to {MAX_DISTANCE_KM}."
                 ]
@@ -87,7 +88,7 @@ def validate_document(document: dict[str, Any]) -> Policy:
     for name, upper in (("hold_minutes", MAX_HOLD_MINUTES),
                         ("stale_after_hours", MAX_STALE_AFTER_HOURS)):
         value = document.get(name)
-        if not _is_int(value) or not 1 <= value <= upper:
+        if not isinstance(value, int) or not _is_int(value) or not 1 <= value <= upper:
             errors[name] = [f"Must be a whole number from 1 to {upper}."]
     weights = _whole_numbers(document, "ranking_weights", DEFAULT_WEIGHTS, MAX_WEIGHT, errors)
     radii = _whole_numbers(document, "danger_place_radius_km", DEFAULT_PLACE_RADIUS_KM,

@@ -83,6 +83,8 @@ def rules_of(policy: Policy) -> solver_model.Rules:
 
 def case_of(request: PlacementRequest, policy: Policy) -> solver_model.Case:
     """Return the solver's view of a request: no reference, no names, rounded points."""
+    # Only an open request is proposed for; the purge erases points of closed ones only.
+    assert request.danger_lat is not None and request.danger_lon is not None
     return solver_model.Case(
         id=request.id,
         origin_region_code=request.origin_region_code,
@@ -128,7 +130,7 @@ def load_network(session: Session, *, now: datetime, min_beds: int = 1) -> Netwo
         select(Location.id, Location.name, Location.region_code, Location.safety_level,
                Location.lat, Location.lon, cast(Location.features, Text))
     ).all()))
-    units = tuple(map(tuple, connection.execute(
+    units: tuple[tuple[str, str, int], ...] = tuple(map(tuple, connection.execute(  # type: ignore[arg-type]
         select(Unit.id, Unit.location_id, Unit.beds)
         .where(is_free_sql(now), Unit.beds >= min_beds)
     ).all()))
@@ -152,7 +154,7 @@ def load_network(session: Session, *, now: datetime, min_beds: int = 1) -> Netwo
 # The last few networks built in this process, by their exact rows (one per household
 # size asked for, mostly). gunicorn threads share them: a Network is immutable.
 NETWORKS_KEPT = 8
-_networks: OrderedDict[tuple, Network] = OrderedDict()
+_networks: OrderedDict[tuple[tuple[Any, ...], tuple[Any, ...]], Network] = OrderedDict()
 _networks_lock = threading.Lock()
 
 

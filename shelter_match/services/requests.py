@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
-from shelter_match.db import command
+from shelter_match.db import command, rowcount
 from shelter_match.errors import NotFound, ValidationFailed
 from shelter_match.gazetteer import Gazetteer
 from shelter_match.models import Hold, Location, Placement, PlacementRequest, Region
@@ -188,7 +188,7 @@ def resolve_point(point: PointData, name: str, errors: dict[str, list[str]],
                         "({\"lat\": ..., \"lon\": ...})."]
         return None
     if has_place:
-        text = " ".join(point.place.split())
+        text = " ".join((point.place or "").split())
         if not text or len(text) > MAX_PLACE_NAME:
             errors[name] = [f"A place name must be 1 to {MAX_PLACE_NAME} characters."]
             return None
@@ -335,8 +335,7 @@ def lock_open_request(session: Session, request_id: str, **values: object) -> bo
         .values({"status": PlacementRequest.status, **values})
         .execution_options(synchronize_session=False)
     )
-    count: int = result.rowcount  # type: ignore[attr-defined]
-    return count == 1
+    return rowcount(result) == 1
 
 
 def view_requests(
@@ -347,10 +346,10 @@ def view_requests(
     holds: dict[str, Hold] = {}
     placements: dict[str, str] = {}
     if ids:
-        for hold in session.scalars(
+        for active in session.scalars(
             select(Hold).where(Hold.request_id.in_(ids), active_hold_sql(now))
         ):
-            holds[hold.request_id] = hold
+            holds[active.request_id] = active
         placements = dict(
             session.execute(
                 select(Placement.request_id, Placement.id).where(Placement.request_id.in_(ids))

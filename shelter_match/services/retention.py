@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
+from shelter_match.db import rowcount
 from shelter_match.errors import ValidationFailed
 from shelter_match.models import IdempotencyKey, PlacementRequest
 from shelter_match.services import audit
@@ -35,7 +36,7 @@ def purge(
     if older_than_days < MIN_RETENTION_DAYS:
         raise ValidationFailed({"older_than": [f"Must be at least {MIN_RETENTION_DAYS} day."]})
     cutoff = now - timedelta(days=older_than_days)
-    erased = session.execute(
+    erased = rowcount(session.execute(
         update(PlacementRequest)
         .where(
             PlacementRequest.status.in_(("placed", "cancelled")),
@@ -52,10 +53,10 @@ def purge(
             excluded_location_ids=[],
             purged_at=now,
         )
-    ).rowcount
-    replays = session.execute(
+    ))
+    replays = rowcount(session.execute(
         delete(IdempotencyKey).where(IdempotencyKey.created_at <= now - IDEMPOTENCY_WINDOW)
-    ).rowcount
+    ))
     audit.record(
         session,
         actor=actor,

@@ -34,15 +34,17 @@ placements that touch the period, grouped by (origin, destination):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
     DateTime,
     Integer,
+    Select,
     and_,
     bindparam,
     case,
@@ -177,7 +179,7 @@ def region_balances(session: Session, period: Period, now: datetime) -> Balance:
         "own": and_(flows.c.origin == region, flows.c.destination == region),
     }
 
-    def total(kind: str, column: ColumnElement) -> ColumnElement:
+    def total(kind: str, column: ColumnElement[int]) -> ColumnElement[int]:
         return func.coalesce(func.sum(case((kinds[kind], column), else_=0)), 0)
 
     query = (
@@ -240,7 +242,8 @@ def _sum_figures(rows: Iterable[Figures]) -> Figures:
     return Figures(**{name: sum(getattr(row, name) for row in rows) for name in FIGURE_FIELDS})
 
 
-def _flows_query(session: Session, period: Period, now: datetime):
+def _flows_query(session: Session, period: Period, now: datetime
+                 ) -> Select[str, str, Any, int]:
     """Return the SELECT of placements and bed-nights per (origin, destination)."""
     starts_at, ends_at = period.starts_at, period.ends_at
     dialect = session.get_bind().dialect.name
@@ -290,7 +293,7 @@ def _nights_sqlite(period: Period, now: datetime) -> ColumnElement[int]:
     # UTCDateTime stores 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC; strftime would round the
     # fraction, and an instant just before midnight must never land on the next day, so
     # the fraction is cut off first.
-    def epoch(column):
+    def epoch(column: Any) -> ColumnElement[int]:
         return cast(func.strftime("%s", func.substr(column, 1, 19)), Integer)
 
     ended = case((Placement.ended_at.is_(None), _epoch_of(now)), else_=epoch(Placement.ended_at))
@@ -307,7 +310,8 @@ def _epoch_of(moment: datetime) -> int:
     return int(moment.timestamp() // 1)
 
 
-def _local_day_sql(first: datetime, last: datetime):
+def _local_day_sql(first: datetime, last: datetime
+                   ) -> Callable[[ColumnElement[int]], ColumnElement[int]]:
     """Return a function building the local day number (0 = the period's first day).
 
     Valid for epoch seconds between `first` and `last`, which must be local midnights.
@@ -315,8 +319,8 @@ def _local_day_sql(first: datetime, last: datetime):
     segments = _utc_offsets(first, last)
     origin = _epoch_of(first) + segments[0][1]
 
-    def day(seconds: ColumnElement) -> ColumnElement:
-        offset: ColumnElement | int = segments[-1][1]
+    def day(seconds: ColumnElement[int]) -> ColumnElement[int]:
+        offset: ColumnElement[int] | int = segments[-1][1]
         if len(segments) > 1:
             offset = case(
                 *((seconds < begins, previous) for (begins, _), (_, previous)
@@ -338,7 +342,9 @@ def _utc_offsets(first: datetime, last: datetime) -> list[tuple[int, int]]:
 
     def offset_at(second: int) -> int:
         moment = datetime.fromtimestamp(second, UTC).astimezone(ZONE)
-        return int(moment.utcoffset().total_seconds())
+        offset = moment.utcoffset()
+        assert offset is not None  # a zone from zoneinfo always has one
+        return int(offset.total_seconds())
 
     begin, end = _epoch_of(first), _epoch_of(last)
     segments = [(begin, offset_at(begin))]

@@ -13,6 +13,7 @@ from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from shelter_match.db import rowcount
 from shelter_match.models import AuthFailureWindow
 
 WINDOW = timedelta(minutes=5)
@@ -58,5 +59,4 @@ def forget_old_windows(session: Session, now: datetime) -> int:
     result = session.execute(
         delete(AuthFailureWindow).where(AuthFailureWindow.window_started_at <= now - WINDOW)
     )
-    count: int = result.rowcount  # type: ignore[attr-defined]
-    return count
+    return rowcount(result)

@@ -35,6 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
+from shelter_match.db import rowcount
 from shelter_match.errors import Conflict, NotFound, PreconditionFailed
 from shelter_match.models import (
     Hold,
@@ -391,7 +392,7 @@ def _write(session: Session, unit: UnitRecord, *, now: datetime, actor: Principa
     if row is None:
         return None
     _forget_cached(session, unit.id)
-    changed = UnitRecord(*row)
+    changed = UnitRecord(*row)  # type: ignore[call-arg]  # _UNIT_COLUMNS, in order
     before = effective_status(unit, now)
     if unit.status == "held" and before == "free":
         _write_down_expiry(session, unit, now)
@@ -425,7 +426,8 @@ def _write_down_expiry(session: Session, unit: UnitRecord, now: datetime) -> int
 def _expire_holds(session: Session, which: ColumnElement[bool], now: datetime, *,
                   skip_locked: bool = False) -> int:
     """Write down the active holds past expires_at among `which`; audit each once."""
-    due = (which, Hold.status == "active", Hold.expires_at <= now)
+    due: tuple[ColumnElement[bool], ...] = (which, Hold.status == "active",
+                                            Hold.expires_at <= now)
     if skip_locked:
         due = (Hold.id.in_(select(Hold.id).where(*due).with_for_update(skip_locked=True)),
                Hold.status == "active")
@@ -477,9 +479,7 @@ def _insert(session: Session, row: Hold | Placement) -> None:
 
 
 def _rowcount(session: Session, statement: Any) -> int:
-    count: int = session.execute(
-        statement.execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]
-    return count
+    return rowcount(session.execute(statement.execution_options(synchronize_session=False)))
 
 
 # --- why a change by hand is refused --------------------------------------------------------

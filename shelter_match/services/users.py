@@ -16,7 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from shelter_match.db import command
+from shelter_match.db import command, rowcount
 from shelter_match.errors import Conflict, NotFound, ValidationFailed
 from shelter_match.models import ROLES, ApiToken, Location, Region, User
 from shelter_match.services import audit
@@ -52,7 +52,8 @@ def create_user(
         location = session.get(Location, location_id)
         if location is None:
             errors.setdefault("location", []).append(f"Unknown location {location_id!r}.")
-        locations.append(location)
+        else:
+            locations.append(location)
     if location_ids and role != "coordinator" and "role" not in errors:
         errors["location"] = ["Only a coordinator is scoped to locations."]
     if errors:
@@ -121,9 +122,9 @@ def revoke_tokens(
         object_type="user",
         object_id=user.id,
         now=now,
-        tokens=result.rowcount,
+        tokens=rowcount(result),
     )
-    return result.rowcount
+    return rowcount(result)
 
 
 # --- Passwords, for people who sign in to the web pages -------------------------------
