@@ -298,23 +298,19 @@ def expire_due(session: Session, *, now: datetime) -> SweepResult:
     transaction has locked are skipped (FOR UPDATE SKIP LOCKED on PostgreSQL), so the
     sweeper never waits and never deadlocks; a later run takes what this one skipped.
     """
+    holds = _expire_holds(session, true(), now, skip_locked=True)
     units = [UnitRecord(*row) for row in session.execute(
         select(*_UNIT_COLUMNS)
         .where(Unit.status == "held", Unit.held_until <= now)
         .with_for_update(skip_locked=True)
     )]
-    freed = holds = 0
+    freed = 0
     for unit in units:
-        if _rowcount(session, update(Unit)
-                     .where(Unit.id == unit.id, Unit.version == unit.version,
-                            Unit.status == "held", Unit.held_until <= now)
-                     .values(status="free", held_until=None, version=Unit.version + 1,
-                             updated_at=now)):
-            _forget_cached(session, unit.id)
+        # The expiry is the change itself: its history row is the write-down's.
+        if _write(session, unit, now=now, actor=None, cause=None, skip_locked=True,
+                  guard=(Unit.status == "held", Unit.held_until <= now), status="free",
+                  held_until=None) is not None:
             freed += 1
-            holds += _write_down_expiry(session, unit, now)
-    # Holds whose unit moved on without writing them down (none, unless a row was skipped).
-    holds += _expire_holds(session, true(), now, skip_locked=True)
     return SweepResult(holds=holds, units=freed)
 
 
@@ -375,12 +371,14 @@ def _kept_changing() -> Conflict:
     return Conflict("The unit kept changing while we tried to change it; try again.")
 
 
-def _write(session: Session, unit: UnitRecord, *, now: datetime, actor: Principal, cause: str,
-           guard: tuple[ColumnElement[bool], ...], **values: Any) -> UnitRecord | None:
+def _write(session: Session, unit: UnitRecord, *, now: datetime, actor: Principal | None,
+           cause: str | None, guard: tuple[ColumnElement[bool], ...],
+           skip_locked: bool = False, **values: Any) -> UnitRecord | None:
     """Change a unit read as `unit`, if it still is: one UPDATE, one new version, history.
 
-    Return the unit as changed, or None when it changed since it was read or `guard`
-    fails; then nothing was written.
+    The one UPDATE of units in the code base. Return the unit as changed, or None when it
+    changed since it was read or `guard` fails; then nothing was written. `cause` None: the
+    change is the write-down of an expiry, whose history row is all there is to say.
     """
     row = session.execute(
         update(Unit)
@@ -395,10 +393,11 @@ def _write(session: Session, unit: UnitRecord, *, now: datetime, actor: Principa
     changed = UnitRecord(*row)  # type: ignore[call-arg]  # _UNIT_COLUMNS, in order
     before = effective_status(unit, now)
     if unit.status == "held" and before == "free":
-        _write_down_expiry(session, unit, now)
-    record_change(session, unit_id=unit.id, location_id=unit.location_id, now=now,
-                  actor=actor, cause=cause, from_status=before, to_status=changed.status,
-                  from_beds=unit.beds, to_beds=changed.beds)
+        _write_down_expiry(session, unit, now, skip_locked=skip_locked)
+    if cause is not None:
+        record_change(session, unit_id=unit.id, location_id=unit.location_id, now=now,
+                      actor=actor, cause=cause, from_status=before, to_status=changed.status,
+                      from_beds=unit.beds, to_beds=changed.beds)
     return changed
 
 
@@ -409,7 +408,8 @@ def _forget_cached(session: Session, unit_id: str) -> None:
         session.expire(cached)
 
 
-def _write_down_expiry(session: Session, unit: UnitRecord, now: datetime) -> int:
+def _write_down_expiry(session: Session, unit: UnitRecord, now: datetime, *,
+                       skip_locked: bool = False) -> int:
     """Record that the hold on `unit` ran out; expire its hold rows; return how many.
 
     Called once the unit's row has left its expired `held` status in this transaction (so
@@ -420,7 +420,7 @@ def _write_down_expiry(session: Session, unit: UnitRecord, now: datetime) -> int
     record_change(session, unit_id=unit.id, location_id=unit.location_id,
                   now=unit.held_until, actor=None, cause="expire", from_status="held",
                   to_status="free", from_beds=unit.beds, to_beds=unit.beds)
-    return _expire_holds(session, Hold.unit_id == unit.id, now)
+    return _expire_holds(session, Hold.unit_id == unit.id, now, skip_locked=skip_locked)
 
 
 def _expire_holds(session: Session, which: ColumnElement[bool], now: datetime, *,
