@@ -19,7 +19,8 @@ A hold that had run out on the unit is written down first, as happening when it 
 one path for every expiry, whoever comes across it (`_write_down_expiry`).
 
 Rows are locked in one order: request (by the calling service), then unit, then hold or
-placement. A new state (an offer, an arrival, a no-show, an extension) is one more
+placement. Transitions run inside a service command (shelter_match.db.command): a refused
+one leaves nothing behind. A new state (an offer, an arrival, a no-show, an extension) is one more
 transition here: its condition, its target status, its history cause, its audit action.
 """
 
@@ -467,13 +468,13 @@ def _insert(session: Session, row: Hold | Placement) -> None:
     """Insert a hold or placement; 409 when a unique index refuses it.
 
     The partial unique indexes catch what the conditional UPDATEs should have: two active
-    holds on a unit or a request, or two open placements on a unit. In a savepoint of its
-    own, so that the failed insert leaves the session usable and nothing behind.
+    holds on a unit or a request, or two open placements on a unit. Transitions run inside
+    a command's savepoint (shelter_match.db.command), which the 409 rolls back, failed
+    insert and all; no savepoint of its own, which would cost two more round trips.
     """
+    session.add(row)
     try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
+        session.flush()
     except IntegrityError as error:
         raise Conflict(TAKEN_MEANWHILE) from error
 
