@@ -56,6 +56,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         locations,
         placement_requests,
         placements,
+        places,
         policy,
         regions,
         solidarity,
@@ -68,7 +69,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     api = Api(app)
     for module in (
-        health, regions, policy, locations, units, solidarity,
+        health, regions, places, policy, locations, units, solidarity,
         placement_requests, holds, placements, batch_proposals,
     ):
         api.register_blueprint(module.blp)

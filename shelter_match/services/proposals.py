@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -41,12 +42,17 @@ def danger_uncertainty_km(request: PlacementRequest, policy: Policy) -> float:
     """Return how far the real danger may lie from the stored point, in km.
 
     The stored point is rounded (ROUNDING_KM); a place name stands for its centre, and the
-    danger may be anywhere around it (policy.danger_place_radius_km, per gazetteer kind).
+    danger may be anywhere in the place: its extent (the gazetteer's radius that covers it,
+    stored with the request), never less than policy.danger_place_radius_km for its kind.
+    Requests made before extents were stored fall back on the policy radius alone.
     """
     radius = 0.0
     if request.danger_place_kind is not None:
-        radius = float(policy.danger_place_radius_km.get(request.danger_place_kind, 0))
-    return round(ROUNDING_KM + radius, 1)
+        kind = "gemeente" if request.danger_place_kind == "gemeente" else "place"
+        radius = max(float(policy.danger_place_radius_km.get(kind, 0)),
+                     request.danger_radius_km or 0.0)
+    # Rounded up: the margin must never shrink below what covers the place.
+    return math.ceil((ROUNDING_KM + radius) * 10 - 1e-9) / 10
 
 
 def rules_of(policy: Policy) -> solver_model.Rules:

@@ -33,7 +33,7 @@ import sys
 import tempfile
 import unicodedata
 import zipfile
-from collections import Counter, defaultdict
+from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -165,15 +165,17 @@ def check_outliers(rows) -> None:
         lon = float(np.median([r[4] for r in own]))
         for row in own:
             # Maasvlakte (Rotterdam) lies 30 km from the city: a real outlier, and the limit.
-            if km(lat, lon, row[3], row[4]) > 31:
-                raise SystemExit(f"postcode {row[0]} {row[1]} lies {km(lat, lon, row[3], row[4]):.0f}"
-                                 f" km from the rest of {code}: check it, add a pc4_point override")
+            off = float(km(lat, lon, row[3], row[4]))
+            if off > 31:
+                raise SystemExit(f"postcode {row[0]} {row[1]} lies {off:.0f} km from the rest "
+                                 f"of {code}: check it, add a pc4_point override")
 
 
 def build(directory: Path) -> dict:
     gemeenten = {row["code"]: row for row in read_csv(HERE / "gemeenten.csv")}
     overrides = read_csv(HERE / "overrides.csv")
-    code_of_place = {o["key"]: o["gemeente_code"] for o in overrides if o["kind"] == "code_of_place"}
+    code_of_place = {o["key"]: o["gemeente_code"] for o in overrides
+                     if o["kind"] == "code_of_place"}
     pc4_fix = {o["key"]: (o["gemeente_code"], o["value"]) for o in overrides
                if o["kind"] == "pc4_gemeente"}
     dropped = {o["key"] for o in overrides if o["kind"] == "drop_pc4"}
@@ -337,7 +339,8 @@ def build(directory: Path) -> dict:
     def radius_like_dutch(population: int) -> float:
         alike = [r for p, r in sized if population / 2 <= p <= population * 2]
         if len(alike) < 5:
-            alike = [r for _, r in sorted(sized, key=lambda t: abs(math.log(t[0] / population)))[:5]]
+            nearest = sorted(sized, key=lambda t: abs(math.log(t[0] / population)))
+            alike = [r for _, r in nearest[:5]]
         return up(max(2.0, float(np.percentile(alike, 90))))
 
     abroad_rows = []
@@ -361,8 +364,12 @@ def build(directory: Path) -> dict:
                   "tools/places/overrides.csv or gemeenten.csv and rerun."),
         "provinces": {code: official for code, official in sorted(PROVINCES.values())},
         "gemeenten": gemeente_rows,
+        # kind "woonplaats": a postal place; "place": one GeoNames knows without a postcode
+        # of its own (a district such as Hoogvliet, a hamlet).
         "woonplaatsen": [[w["name"], w["gemeente"], round(w["lat"], 5), round(w["lon"], 5),
-                          w["radius"], w["population"]] for w in woonplaatsen],
+                          w["radius"], w["population"],
+                          "woonplaats" if w["source"] == "postal" else "place"]
+                         for w in woonplaatsen],
         "postcodes": [[p, by_pc4[p][0][1], by_pc4[p][0][2], round(float(pc4_lat[i]), 5),
                        round(float(pc4_lon[i]), 5), up(float(pc4_radius[i]))]
                       for i, p in enumerate(pc4s)],
