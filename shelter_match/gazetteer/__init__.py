@@ -198,12 +198,13 @@ class Gazetteer:
             entries[normalise(w.name)].append(_Entry(w, True))
         for a in abroad:
             entries[normalise(a.name)].append(_Entry(a, True))
-        for name, kind, target in data["alternates"]:
+        for name, kind, target, strong in data["alternates"]:
             place = gemeenten[target] if kind == "g" else woonplaatsen[target]
             own = gemeenten.get(place.gemeente_code or "")
             if own is not None and normalise(place.name) == normalise(_base(own.name)):
                 place = own  # "Roterdam" means what "Rotterdam" means: the gemeente
-            entries[normalise(name)].append(_Entry(place, False))
+            # A hand-checked alias ("Den Bosch", "Capelle") weighs as a place's own name.
+            entries[normalise(name)].append(_Entry(place, bool(strong)))
         for name, target in data["abroad_alternates"]:
             entries[normalise(name)].append(_Entry(abroad[target], False))
 
@@ -232,9 +233,16 @@ class Gazetteer:
             self._candidates[key] = tuple(sorted(places, key=_rank))
 
         # Qualified names for every name that several places carry.
+        # A place's own name decides first; an old or foreign name that several places carry
+        # renames them only where their names would not tell them apart.
         renamed: dict[Place, Place] = {}
-        for places in self._candidates.values():
-            if len(places) > 1:
+        for alternate in (False, True):
+            for key, places in self._candidates.items():
+                if len(places) < 2 or (key in self._alternate_only) != alternate:
+                    continue
+                shown = [renamed.get(p, p).qualified_name for p in places]
+                if alternate and len(set(shown)) == len(shown):
+                    continue
                 for place, qualified in zip(places, _qualify(places), strict=True):
                     if place.qualified_name == place.name and place not in renamed:
                         renamed[place] = _with_qualified(place, qualified)
@@ -390,8 +398,27 @@ class Gazetteer:
         return answer.choices if answer.status == "ambiguous" else ()
 
     def suggest(self, name: str, limit: int = 5) -> list[str]:
-        """Return up to `limit` known names that look most like `name`, best first."""
-        return [p.qualified_name for p in self._close(normalise(name), limit)]
+        """Return up to `limit` known names that look most like `name`, best first: names that
+        start with it ("Driebergen": Driebergen-Rijsenburg), then names spelt alike."""
+        key = normalise(name)
+        found: list[Place] = []
+        if len(key) >= 4:
+            found = self._prefixed(key)[:limit]
+        for place in self._close(key, limit):
+            if place not in found and len(found) < limit:
+                found.append(place)
+        return [p.qualified_name for p in found]
+
+    def _prefixed(self, key: str) -> list[Place]:
+        """Return the places whose names start with `key` (not equal to it), best first."""
+        start = bisect_left(self._keys, key)
+        found: list[Place] = []
+        for candidate in self._keys[start:start + 200]:
+            if not candidate.startswith(key):
+                break
+            if candidate != key:
+                found.extend(p for p in self._candidates[candidate] if p not in found)
+        return sorted(found, key=_rank)
 
     def _close(self, key: str, limit: int) -> list[Place]:
         """Return the places whose names look most like `key`: trigrams, then difflib."""
@@ -565,12 +592,17 @@ def _rank(place: Place) -> tuple:
 
 def _qualify(places: Sequence[Place]) -> list[str]:
     """Return a distinct qualified name for each of several places of one name."""
-    provinces = Counter(p.province for p in places if p.country == "NL")
-    gemeenten = Counter(p.gemeente_code for p in places if p.country == "NL")
-    countries = Counter(p.country for p in places if p.country != "NL")
+    bases = Counter(normalise(_base(p.name)) for p in places)
+    alike = [p for p in places if bases[normalise(_base(p.name))] > 1]
+    provinces = Counter(p.province for p in alike if p.country == "NL")
+    gemeenten = Counter(p.gemeente_code for p in alike if p.country == "NL")
+    countries = Counter(p.country for p in alike if p.country != "NL")
     names = []
     for place in places:
         base = _base(place.name)
+        if bases[normalise(base)] == 1:
+            names.append(place.name)  # its own name tells it apart ("Krimpen aan de Lek")
+            continue
         if place.country != "NL":
             where = COUNTRIES.get(place.country, place.country)
             if countries[place.country] > 1:

@@ -128,7 +128,7 @@ def split_qualifier(name: str) -> str:
     """
     name = re.sub(r"^St\.\s*-?\s*", "Sint ", name)
     name = re.sub(r"\s*\((?:Gld|GLD|NH|NB|ZH|L|Gn)\)$", "", name)
-    return re.sub(r"\s+(?:Gld|NH|NB|ZH|L|Gn)$", "", name)
+    return re.sub(r"\s+(?:Gld|NH|NB|ZH|L|Gn|GN|Ut|AC)$", "", name)
 
 
 def drop_strays(rows):
@@ -314,10 +314,12 @@ def build(directory: Path) -> dict:
 
     # --- aliases ---------------------------------------------------------------------------
     woonplaats_ids = {(w["name"], w["gemeente"]): i for i, w in enumerate(woonplaatsen)}
+    # [name, "w" (woonplaats index) or "g" (gemeente code), target, strong]: strong (1) for a
+    # hand-checked alias, which weighs as a place's own name; 0 for GeoNames' alternates.
     alternates = set()
     for i, w in enumerate(woonplaatsen):
         for name in w["alternates"]:
-            alternates.add((name, "w", i))
+            alternates.add((name, "w", i, 0))
     for o in overrides:
         if o["kind"] != "alias":
             continue
@@ -326,9 +328,9 @@ def build(directory: Path) -> dict:
             if target is None:
                 raise SystemExit(f"overrides: alias {o['key']!r}: no woonplaats {o['value']!r} "
                                  f"in {o['gemeente_code']}")
-            alternates.add((o["key"], "w", target))
+            alternates.add((o["key"], "w", target, 1))
         else:
-            alternates.add((o["key"], "g", o["gemeente_code"]))
+            alternates.add((o["key"], "g", o["gemeente_code"], 1))
 
     # --- abroad: towns in Belgium and Germany near the border (danger points only) ---------
     # Their extent is unknown: take that of Dutch towns of about their size (half to twice the
@@ -373,7 +375,8 @@ def build(directory: Path) -> dict:
         "postcodes": [[p, by_pc4[p][0][1], by_pc4[p][0][2], round(float(pc4_lat[i]), 5),
                        round(float(pc4_lon[i]), 5), up(float(pc4_radius[i]))]
                       for i, p in enumerate(pc4s)],
-        "alternates": sorted([list(a) for a in alternates], key=lambda a: (a[0], a[1], str(a[2]))),
+        "alternates": sorted([list(a) for a in alternates],
+                             key=lambda a: (a[0], a[1], str(a[2]), a[3])),
         "abroad": abroad_rows,
         "abroad_alternates": sorted([list(a) for a in abroad_alternates]),
         "outside": [list(o) for o in outside],
