@@ -12,7 +12,7 @@ class PlaceQueryArgsSchema(ma.Schema):
         "description": "A woonplaats, gemeente or postcode, as typed: case, accents and "
                        "punctuation are forgiven; qualifiers such as \"Valkenburg ZH\" or "
                        "\"Hengelo (Gld)\" are read.", "example": "Hengelo"})
-    limit = ma.fields.Integer(strict=True, load_default=10,
+    limit = ma.fields.Integer(load_default=10,
                               validate=ma.validate.Range(1, MAX_RESULTS))
 
 
@@ -37,6 +37,12 @@ class PlaceSchema(ma.Schema):
     country = ma.fields.String(metadata={"example": "NL"})
     lat = ma.fields.Float()
     lon = ma.fields.Float()
+    match = ma.fields.String(metadata={
+        "enum": ["exact", "choice", "prefix", "similar"],
+        "description": "Why it is listed: exact (the text means this place); choice (one of "
+                       "several places the text names: ask which, and send its "
+                       "qualified_name); prefix (its name starts with the text); similar "
+                       "(spelt alike)."})
     radius_km = ma.fields.Float(metadata={
         "description": "The extent: a disc of this radius around lat/lon covers the place. "
                        "A danger given as this place keeps the minimum distance from all of "

@@ -320,7 +320,8 @@ class Gazetteer:
             place = self._postcode_place(postcode.group(1))
             return Lookup("found", place) if place else Lookup("unknown")
         key = normalise(text)
-        if key in self._outside:
+        # A Dutch place of the name wins (Willemstad in Noord-Brabant, not on Curaçao).
+        if key in self._outside and key not in self._candidates:
             return Lookup("outside", message=OUTSIDE_MESSAGE.format(name=self._outside[key]))
         gemeente_only = bool(re.match(r"^\s*(gemeente|gem\.)\s+", text, re.IGNORECASE))
         if key in self._by_qualified and not gemeente_only:
@@ -445,40 +446,39 @@ class Gazetteer:
         return places[:limit]
 
     def search(self, text: str, limit: int = 10) -> list[Place]:
-        """Return the places a search box should offer for `text`, best match first.
+        """Return the places a search box should offer for `text`, best match first."""
+        return [place for place, _match in self.search_matches(text, limit)]
 
-        The place or places the text means come first, then places whose names start with
-        it (gemeenten and larger places first), then names that look like it.
-        """
+    def search_matches(self, text: str, limit: int = 10) -> list[tuple[Place, str]]:
+        """Return (place, match) for a search box, best match first. `match` says why:
+        "exact" (the text means this place), "choice" (one of several places the text
+        means: ask which), "prefix" (its name starts with the text), "similar" (spelt
+        alike). Empty for the Caribbean parts of the Kingdom (`lookup` says why)."""
         answer = self.lookup(text)
-        found: list[Place] = []
+        found: list[tuple[Place, str]] = []
+        seen: set[int] = set()
 
-        def add(places: Iterable[Place]) -> None:
+        def add(places: Iterable[Place], match: str) -> None:
             for place in places:
-                if place not in found and len(found) < limit:
-                    found.append(place)
+                if id(place) not in seen and len(found) < limit:
+                    seen.add(id(place))
+                    found.append((place, match))
 
-        if answer.status == "found":
-            add([answer.place])
-            if answer.place.kind == "gemeente":
-                hidden = self._hidden.get(normalise(answer.place.name))
-                add([hidden] if hidden else [])
-        elif answer.status == "ambiguous":
-            add(answer.candidates)
-        elif answer.status == "outside":
+        if answer.status == "outside":
             return []
+        if answer.status == "found":
+            add([answer.place], "exact")
+            if answer.place.kind == "gemeente":
+                hidden = self._hidden.get(normalise(_base(answer.place.name)))
+                add([hidden] if hidden else [], "prefix")
+        elif answer.status == "ambiguous":
+            add(answer.candidates, "choice")
         key = normalise(text)
         if key and not POSTCODE.match(text) and len(found) < limit:
-            start = bisect_left(self._keys, key)
-            prefixed: list[Place] = []
-            for candidate in self._keys[start:start + 200]:
-                if not candidate.startswith(key):
-                    break
-                prefixed.extend(self._candidates[candidate])
-            add(sorted(prefixed, key=_rank))
+            add(self._prefixed(key), "prefix")
             if len(found) < limit:
-                add(self._close(key, limit))
-        return found[:limit]
+                add(self._close(key, limit), "similar")
+        return found
 
     # --- places ----------------------------------------------------------------------------
 

@@ -106,9 +106,16 @@ def search_places(session: Session, query: str, *, limit: int = 10) -> list[dict
     text = " ".join(query.split())
     if not text or len(text) > MAX_QUERY:
         raise ValidationFailed({"q": [f"Give 1 to {MAX_QUERY} characters."]})
-    places = gazetteer().search(text, limit=limit)
-    regions = regions_of_gemeenten(session, {p.gemeente_code for p in places if p.gemeente_code})
-    return [place_body(p, regions.get(p.gemeente_code or "")) for p in places]
+    matches = gazetteer().search_matches(text, limit=limit)
+    if not matches:
+        answer = gazetteer().lookup(text)
+        if answer.status == "outside":
+            # Said plainly, as for a request: no look-alikes from the Netherlands.
+            raise ValidationFailed({"q": [answer.message or "Outside this network."]})
+    codes = {p.gemeente_code for p, _ in matches if p.gemeente_code}
+    regions = regions_of_gemeenten(session, codes)
+    return [place_body(p, regions.get(p.gemeente_code or "")) | {"match": match}
+            for p, match in matches]
 
 
 def lookup_errors(answer: Lookup, text: str, *, purpose: str) -> list[str]:
