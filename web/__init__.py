@@ -30,7 +30,7 @@ class Database:
 
 def init_app(app: Flask, database: Database) -> None:
     """Register the pages, their sessions, CSRF protection and translations."""
-    from web.views import admin, coordinator, crisis_worker, reviewer
+    from web.views import admin, admin_regions, coordinator, crisis_worker, reviewer
 
     app.extensions[EXTENSION] = database
     auth.init_app(app)
@@ -45,6 +45,6 @@ def init_app(app: Flask, database: Database) -> None:
     pages.register_handlers(site)
     site.register_blueprint(auth.blp)
     site.register_blueprint(i18n.blp)
-    for module in (crisis_worker, coordinator, reviewer, admin):
+    for module in (crisis_worker, coordinator, reviewer, admin, admin_regions):
         site.register_blueprint(module.blp)
     app.register_blueprint(site)
