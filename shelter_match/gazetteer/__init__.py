@@ -146,6 +146,7 @@ class Lookup:
     candidates: tuple[Place, ...] = ()
     suggestions: tuple[str, ...] = ()
     message: str | None = None
+    suggested: tuple[Place, ...] = ()  # the places behind `suggestions`
 
     @property
     def choices(self) -> tuple[str, ...]:
@@ -350,7 +351,9 @@ class Gazetteer:
         close = difflib.get_close_matches(key, self._outside, n=1, cutoff=0.85)
         if close:
             return Lookup("outside", message=OUTSIDE_MESSAGE.format(name=self._outside[close[0]]))
-        return Lookup("unknown", suggestions=tuple(self.suggest(text)))
+        suggested = self._suggested(key, 5)
+        return Lookup("unknown", suggestions=tuple(p.qualified_name for p in suggested),
+                      suggested=tuple(suggested))
 
     def _qualified(self, base: str, qualifier: str) -> Lookup | None:
         """Return the answer to "base (qualifier)", or None when `qualifier` is no qualifier."""
@@ -401,14 +404,16 @@ class Gazetteer:
     def suggest(self, name: str, limit: int = 5) -> list[str]:
         """Return up to `limit` known names that look most like `name`, best first: names that
         start with it ("Driebergen": Driebergen-Rijsenburg), then names spelt alike."""
-        key = normalise(name)
+        return [p.qualified_name for p in self._suggested(normalise(name), limit)]
+
+    def _suggested(self, key: str, limit: int) -> list[Place]:
         found: list[Place] = []
         if len(key) >= 4:
             found = self._prefixed(key)[:limit]
         for place in self._close(key, limit):
             if place not in found and len(found) < limit:
                 found.append(place)
-        return [p.qualified_name for p in found]
+        return found
 
     def _prefixed(self, key: str) -> list[Place]:
         """Return the places whose names start with `key` (not equal to it), best first."""
@@ -435,6 +440,9 @@ class Gazetteer:
         scored = []
         for candidate in shortlist:
             matcher.set_seq1(candidate)
+            # The quick upper bounds first: most of the shortlist fails them, cheaply.
+            if matcher.real_quick_ratio() < 0.7 or matcher.quick_ratio() < 0.7:
+                continue
             score = matcher.ratio()
             if score >= 0.7:
                 scored.append((-score, candidate))
@@ -476,8 +484,9 @@ class Gazetteer:
         key = normalise(text)
         if key and not POSTCODE.match(text) and len(found) < limit:
             add(self._prefixed(key), "prefix")
-            if len(found) < limit:
-                add(self._close(key, limit), "similar")
+            # Look-alikes only for a name that means nothing: a known one needs none.
+            if answer.status == "unknown":
+                add(answer.suggested, "similar")
         return found
 
     # --- places ----------------------------------------------------------------------------
