@@ -100,7 +100,7 @@ NEW_REQUEST = {
 
 def call_details(world: dict, method: str, path: str) -> tuple[str, dict | None]:
     """Return the concrete URL and JSON body of one endpoint for this world."""
-    url = path.format(**world["ids"], code="GM0622")
+    url = path.format(**world["ids"])
     query = {
         "/api/v1/places": "?q=Schiedam",
         "/api/v1/solidarity": "?from=2026-11-01&to=2026-11-30",
