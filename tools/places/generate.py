@@ -321,6 +321,9 @@ def build(directory: Path) -> dict:
         for name in w["alternates"]:
             alternates.add((name, "w", i, 0))
     for o in overrides:
+        if o["kind"] == "former":
+            alternates.add((o["key"], "g", o["gemeente_code"], 0))
+            continue
         if o["kind"] != "alias":
             continue
         if o["value"]:
