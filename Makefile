@@ -53,7 +53,7 @@ test: $(INSTALLED) browser
 	$(BIN)/ruff check .
 	$(BIN)/pytest -n 2 --dist loadgroup
 
-# The four benchmarks; all but the solver's need PostgreSQL (SHELTER_MATCH_TEST_POSTGRES_URL,
+# The five benchmarks; all but the solver's and the places' need PostgreSQL (SHELTER_MATCH_TEST_POSTGRES_URL,
 # default postgres@127.0.0.1:5432) and make their own databases. `make bench BENCH_ARGS=--quick`
 # for a smoke run. They print medians and p95; docs/performance.md records a run.
 BENCH_ARGS ?=
@@ -62,3 +62,4 @@ bench: $(INSTALLED)
 	$(BIN)/python bench/availability.py $(BENCH_ARGS)
 	$(BIN)/python bench/placements.py $(BENCH_ARGS)
 	$(BIN)/python bench/solidarity.py $(BENCH_ARGS)
+	$(BIN)/python bench/places.py $(BENCH_ARGS)

@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
         locations,
         placement_requests,
         placements,
+        places,
         policy,
         regions,
         solidarity,
@@ -44,7 +45,7 @@ def init_app(app: Flask) -> None:
     security.init_app(app)
     api = Api(app)
     for module in (
-        health, regions, policy, locations, units, solidarity,
+        health, regions, places, policy, locations, units, solidarity,
         placement_requests, holds, placements, batch_proposals,
     ):
         api.register_blueprint(module.blp)

@@ -4,9 +4,10 @@ scale=1 is a national network of about 100 locations over all 35 regions, scale=
 as many with the same mix. The same (scale, seed) always gives the same list: all randomness
 comes from one random.Random(seed), and everything it draws from is in a fixed order.
 
-Every location sits at a real place of the gazetteer (jittered a few hundred metres so that no
-two share coordinates) whose nearest region centre is its region, within MAX_KM of that centre.
-Names and addresses are invented; they never point at a real shelter.
+Every location sits at a real town of the gazetteer (jittered a few hundred metres so that no
+two share coordinates) in a gemeente of its region (the shipped gemeente -> region table: the
+nearest centre is not the region, as Dronten, Urk and Zoetermeer show), within MAX_KM of the
+region's centre. Names and addresses are invented; they never point at a real shelter.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shelter_match.gazetteer import Gazetteer, Place, km_between
+from shelter_match.services.places import shipped_region_gemeenten
 from solver.vocabulary import FEATURES
 
 REGIONS_CSV = Path(__file__).with_name("regions.csv")
@@ -110,20 +112,24 @@ def load_regions(path: Path = REGIONS_CSV) -> list[Region]:
 
 
 def places_by_region(regions: list[Region], gazetteer: Gazetteer) -> dict[str, list[Place]]:
-    """Return, per region code, the towns whose nearest centre it is, within MAX_KM."""
+    """Return, per region code, the towns in its gemeenten within MAX_KM of its centre.
+
+    Towns: woonplaatsen that GeoNames knows as towns (with a population), so every demo
+    location sits at a real town centre.
+    """
+    region_of = shipped_region_gemeenten()
+    by_code = {region.code: region for region in regions}
     found: dict[str, list[Place]] = {region.code: [] for region in regions}
     seen: set[tuple[float, float]] = set()
-    towns = [p for p in gazetteer.places() if p.kind == "place"]
+    towns = [p for p in gazetteer.places() if p.kind == "woonplaats" and p.population > 0]
     for place in sorted(towns, key=lambda p: (p.name, p.lat, p.lon)):
         spot = (round(place.lat, 3), round(place.lon, 3))
-        if spot in seen:  # the extract lists a few places twice
+        region = by_code.get(region_of.get(place.gemeente_code or "", ""))
+        if spot in seen or region is None:
             continue
         seen.add(spot)
-        distance, code = min(
-            (km_between(place.lat, place.lon, r.lat, r.lon), r.code) for r in regions
-        )
-        if distance <= MAX_KM:
-            found[code].append(place)
+        if km_between(place.lat, place.lon, region.lat, region.lon) <= MAX_KM:
+            found[region.code].append(place)
     return found
 
 
@@ -195,8 +201,8 @@ def generate_network(scale: int = 1, seed: int = 0) -> list[DemoLocation]:
     taken: set[tuple[float, float]] = set()
     for region in regions:
         # An unknown centre name (a typo in regions.csv) falls back to the file's coordinates.
-        centre = gazetteer.resolve(region.name) or Place(
-            region.name, region.name, "", region.lat, region.lon, "gemeente"
+        centre = gazetteer.gemeente(region.code) or Place(
+            region.name, region.name, "gemeente", region.lat, region.lon, 5.0
         )
         nearby = candidates[region.code]
         for n in range(1, counts[region.code] + 1):

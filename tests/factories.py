@@ -53,15 +53,32 @@ def make_location(
     clock: Clock,
     *,
     name: str | None = None,
-    region_code: str = "GM0344",
+    region_code: str | None = None,
     safety_level: str = "oranje",
-    lat: float = 52.09,
-    lon: float = 5.12,
+    lat: float | None = None,
+    lon: float | None = None,
     address: str = "Geheime Laan 1, Utrecht",
     features: tuple[str, ...] = (),
     units: tuple[tuple[str, int], ...] = (("A", 1), ("B", 4)),
 ) -> Location:
-    """Create a location with units through the locations service."""
+    """Create a location with units through the locations service.
+
+    Without coordinates it lies half a kilometre from its region's centre (a location must
+    lie in its region; not on the centre itself, which the regions list publishes). Without
+    a region (default Utrecht, GM0344) it is the region of the gemeente its point lies in.
+    """
+    if region_code is None:
+        from shelter_match.services.places import region_of_point
+
+        located = region_of_point(session, lat, lon) if lat is not None and lon is not None \
+            else None
+        region_code = located or "GM0344"
+    if lat is None or lon is None:
+        from shelter_match.models import Region
+
+        region = session.get(Region, region_code)
+        lat, lon = ((round(region.lat + 0.0043, 5), round(region.lon + 0.0061, 5)) if region
+                    else (52.0943, 5.1261))
     location = create_location(
         session,
         LocationData(

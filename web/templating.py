@@ -22,6 +22,7 @@ MENUS = {
     "region_reviewer": (("web.reviewer.home", _l("Solidarity")),),
     "admin": (("web.admin.home", _l("Locations")),
               ("web.admin.policy", _l("Policy")),
+              ("web.admin_regions.home", _l("Regions")),
               ("web.reviewer.home", _l("Solidarity"))),
 }
 

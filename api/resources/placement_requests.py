@@ -46,6 +46,7 @@ class PlacementRequests(MethodView):
             RequestData(
                 case_reference=data["case_reference"],
                 origin_region_code=data["origin_region_code"],
+                origin_place=data["origin"]["place"] if data["origin"] else None,
                 risk_level=data["risk_level"],
                 danger=PointData(**data["danger"]),
                 current=PointData(**data["current"]) if data["current"] is not None else None,

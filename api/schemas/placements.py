@@ -33,10 +33,22 @@ class PointInSchema(ma.Schema):
 
     place = ma.fields.String(validate=ma.validate.Length(1, MAX_PLACE_NAME),
                              metadata={"example": "Schiedam",
-                                       "description": "A gemeente or town; case and accents "
-                                                      "are forgiven."})
+                                       "description": "A gemeente, woonplaats or postcode "
+                                                      "(\"3011\", \"3011 AB\"); case and accents "
+                                                      "are forgiven. A name several places "
+                                                      "carry is 422 with the qualified names "
+                                                      "to choose from (\"Hengelo (Gld)\"). "
+                                                      "A danger may be a town within about "
+                                                      "50 km across the border."})
     lat = ma.fields.Float(allow_nan=False, metadata={"example": 51.92})
     lon = ma.fields.Float(allow_nan=False, metadata={"example": 4.40})
+
+
+class OriginInSchema(ma.Schema):
+    """Her home: a Dutch gemeente, woonplaats or postcode (not a place abroad)."""
+
+    place = ma.fields.String(required=True, validate=ma.validate.Length(1, MAX_PLACE_NAME),
+                             metadata={"example": "Schiedam"})
 
 
 class HouseholdSchema(ma.Schema):
@@ -52,7 +64,13 @@ class PlacementRequestCreateSchema(ma.Schema):
         metadata={"example": "VT-2026-0042",
                   "description": "Pseudonymous: letters, digits, '.', '_', '/', '-', with at "
                                  "least one digit; a name or a BSN is refused."})
-    origin_region_code = ma.fields.String(required=True, metadata={"example": "GM0599"})
+    origin_region_code = ma.fields.String(load_default=None, metadata={
+        "example": "GM0599",
+        "description": "Her region. Required unless `origin` names where she lives; when both "
+                       "are given they must agree (else 422)."})
+    origin = ma.fields.Nested(OriginInSchema, load_default=None, metadata={
+        "description": "Where she lives: the region follows from it (the answer always holds "
+                       "`origin_region_code`)."})
     risk_level = ma.fields.String(required=True, validate=OneOf(LEVELS))
     danger = ma.fields.Nested(PointInSchema, required=True,
                               metadata={"description": "Where the danger is. Stored rounded "
@@ -75,7 +93,9 @@ class PointOutSchema(ma.Schema):
     lon = ma.fields.Float(metadata={"description": "Rounded to about 1 km."})
     uncertainty_km = ma.fields.Float(metadata={
         "description": "How far the real danger may lie from this point (rounding, and the "
-                       "radius of a named place); proposals subtract it from every distance."})
+                       "extent of a named place: a radius that covers the whole place, at "
+                       "least policy.danger_place_radius_km); proposals subtract it from every "
+                       "distance."})
 
 
 class ActiveHoldSchema(ma.Schema):

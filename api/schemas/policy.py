@@ -84,6 +84,8 @@ class PolicySchema(ma.Schema):
     )
     danger_place_radius_km = ma.fields.Nested(
         PlaceRadiusSchema, load_default=lambda: dict(DEFAULT_PLACE_RADIUS_KM),
-        metadata={"description": "Extra distance kept from a danger given as a place name, "
-                                 "per gazetteer kind (optional; 5 km)."},
+        metadata={"description": "The least extra distance kept from a danger given as a place "
+                                 "name, per kind (gemeente; place: a woonplaats, postcode or "
+                                 "town abroad). The place's own extent (a radius that covers "
+                                 "it) counts when it is larger (optional; 5 km)."},
     )

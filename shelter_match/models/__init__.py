@@ -10,6 +10,7 @@ from shelter_match.models.placements import (
     Placement,
     PlacementRequest,
 )
+from shelter_match.models.places import RegionGemeente
 from shelter_match.models.records import (
     AuditEvent,
     AuthFailureWindow,
@@ -33,6 +34,7 @@ __all__ = [
     "PlacementRequest",
     "PolicyRecord",
     "Region",
+    "RegionGemeente",
     "Unit",
     "UnitChange",
     "User",

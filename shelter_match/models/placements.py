@@ -46,6 +46,10 @@ class PlacementRequest(Base):
     # proposals widen the safety margin by a radius per kind (policy). Erased with the rest.
     danger_place: Mapped[str | None] = mapped_column(String(100), default=None)
     danger_place_kind: Mapped[str | None] = mapped_column(String(10), default=None)
+    # The extent of the named place: a radius around the stored centre that covers the whole
+    # place (gazetteer), so proposals keep the minimum distance from every part of it. None
+    # for coordinates, and for requests made before migration 0002 (the policy radius then).
+    danger_radius_km: Mapped[float | None] = mapped_column(Float, default=None)
     current_lat: Mapped[float | None] = mapped_column(Float, default=None)
     current_lon: Mapped[float | None] = mapped_column(Float, default=None)
     adults: Mapped[int] = mapped_column(Integer)

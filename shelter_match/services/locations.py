@@ -15,6 +15,7 @@ from shelter_match.errors import Forbidden, NotFound, ValidationFailed
 from shelter_match.models import Location, Region, Unit
 from shelter_match.services import audit
 from shelter_match.services.auth import Principal
+from shelter_match.services.places import location_point_errors
 from shelter_match.services.unit_state import mark_availability_checked, record_change
 from solver.vocabulary import FEATURES, LEVELS
 
@@ -70,6 +71,8 @@ def validate_location(session: Session, data: LocationData) -> dict[str, list[st
             "features": data.features,
         },
     )
+    if not errors.keys() & {"lat", "lon", "region_code"}:
+        errors.update(location_point_errors(session, data.lat, data.lon, data.region_code))
     errors.update(validate_units(data.units))
     return errors
 
@@ -302,6 +305,10 @@ def update_location(
         if name not in EDITABLE_FIELDS
     }
     errors.update(validate_location_fields(session, changes))
+    if not errors and changes.keys() & {"lat", "lon"}:
+        errors.update(location_point_errors(
+            session, changes.get("lat", location.lat), changes.get("lon", location.lon),
+            location.region_code))
     if errors:
         raise ValidationFailed(errors)
     normalised = dict(changes)

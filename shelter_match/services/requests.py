@@ -8,6 +8,7 @@ active hold whose `expires_at` lies ahead, so an expired hold needs no job to un
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from shelter_match.errors import NotFound, ValidationFailed
 from shelter_match.gazetteer import Gazetteer
 from shelter_match.models import Hold, Location, Placement, PlacementRequest, Region
 from shelter_match.services import audit
+from shelter_match.services import places as place_service
 from shelter_match.services.auth import Principal
 from shelter_match.services.locations import NL_LAT, NL_LON
 from shelter_match.services.policy import Policy, get_policy
@@ -56,7 +58,8 @@ class PointData:
 @dataclass(frozen=True)
 class RequestData:
     case_reference: str
-    origin_region_code: str
+    # Her region; may be left out (None) when `origin_place` names where she lives.
+    origin_region_code: str | None
     risk_level: str
     danger: PointData
     adults: int
@@ -65,6 +68,8 @@ class RequestData:
     needs: Sequence[str] = ()
     excluded_region_codes: Sequence[str] = ()
     excluded_location_ids: Sequence[str] = ()
+    # Her home gemeente or woonplaats (`origin: {place}`): the region follows from it.
+    origin_place: str | None = None
 
 
 @dataclass(frozen=True)
@@ -72,7 +77,8 @@ class ResolvedPoint:
     lat: float
     lon: float
     place: str | None = None
-    kind: str | None = None  # gazetteer kind of a named place: "gemeente" or "place"
+    kind: str | None = None  # gazetteer kind of a named place: "gemeente", "woonplaats", ...
+    radius_km: float | None = None  # the named place's extent: a disc that covers it
 
 
 @dataclass(frozen=True)
@@ -103,12 +109,17 @@ def danger_uncertainty_km(request: PlacementRequest, policy: Policy) -> float:
     """Return how far the real danger may lie from the stored point, in km.
 
     The stored point is rounded (ROUNDING_KM); a place name stands for its centre, and the
-    danger may be anywhere around it (policy.danger_place_radius_km, per gazetteer kind).
+    danger may be anywhere in the place: its extent (the gazetteer's radius that covers it,
+    stored with the request), never less than policy.danger_place_radius_km for its kind.
+    Requests made before extents were stored fall back on the policy radius alone.
     """
     radius = 0.0
     if request.danger_place_kind is not None:
-        radius = float(policy.danger_place_radius_km.get(request.danger_place_kind, 0))
-    return round(ROUNDING_KM + radius, 1)
+        kind = "gemeente" if request.danger_place_kind == "gemeente" else "place"
+        radius = max(float(policy.danger_place_radius_km.get(kind, 0)),
+                     request.danger_radius_km or 0.0)
+    # Rounded up: the margin must never shrink below what covers the place.
+    return math.ceil((ROUNDING_KM + radius) * 10 - 1e-9) / 10
 
 
 def _points(request: PlacementRequest, policy: Policy) -> dict[str, PointView | None]:
@@ -192,24 +203,20 @@ def resolve_point(point: PointData, name: str, errors: dict[str, list[str]],
         if not text or len(text) > MAX_PLACE_NAME:
             errors[name] = [f"A place name must be 1 to {MAX_PLACE_NAME} characters."]
             return None
-        gazetteer = Gazetteer.default()
-        place = gazetteer.resolve(text)
-        if place is None:
-            close = gazetteer.suggest(text)
-            message = f"Unknown place {text!r}."
-            message += (f" Did you mean: {', '.join(close)}?" if close else
-                        " Give a Dutch gemeente or town, or coordinates.")
-            errors[name] = [message]
-            suggestions[name] = close
+        answer = Gazetteer.default().lookup(text)
+        # A town just across the border may be where the danger is; she lives (current) or
+        # is placed only in the Netherlands.
+        problems = place_service.lookup_errors(
+            answer, text, purpose=name)
+        if problems:
+            errors[name] = problems
+            if answer.choices:
+                suggestions[name] = list(answer.choices)
             return None
-        choices = gazetteer.ambiguous(text)
-        if choices:
-            # Guessing could put the danger at the wrong town, 100 km off: let her choose.
-            errors[name] = [f"{text!r} names places far apart. Choose one of: "
-                            f"{', '.join(choices)}."]
-            suggestions[name] = list(choices)
-            return None
-        return ResolvedPoint(place.lat, place.lon, place.name, place.kind)
+        place = answer.place
+        assert place is not None
+        return ResolvedPoint(place.lat, place.lon, place.qualified_name, place.kind,
+                             place.radius_km)
     if point.lat is None or point.lon is None:
         errors[name] = ["Give both lat and lon."]
         return None
@@ -222,15 +229,15 @@ def resolve_point(point: PointData, name: str, errors: dict[str, list[str]],
 
 def validate_request(
     session: Session, data: RequestData
-) -> tuple[ResolvedPoint | None, ResolvedPoint | None]:
-    """Return the resolved danger and current points, or raise ValidationFailed."""
+) -> tuple[ResolvedPoint | None, ResolvedPoint | None, str | None]:
+    """Return the resolved danger and current points and the origin region, or raise
+    ValidationFailed."""
     errors: dict[str, list[str]] = {}
     suggestions: dict[str, list[str]] = {}
     reference_errors = case_reference_errors(data.case_reference)
     if reference_errors:
         errors["case_reference"] = reference_errors
-    if session.get(Region, data.origin_region_code) is None:
-        errors["origin_region_code"] = [f"Unknown region code {data.origin_region_code!r}."]
+    origin_region_code = _origin_region(session, data, errors, suggestions)
     if data.risk_level not in LEVELS:
         errors["risk_level"] = [f"Must be one of: {', '.join(LEVELS)}."]
     if not 1 <= data.adults <= MAX_ADULTS:
@@ -251,7 +258,29 @@ def validate_request(
             # A structured copy of the suggestions, for apps that offer them as buttons.
             error.extra["suggestions"] = suggestions
         raise error
-    return danger, current
+    return danger, current, origin_region_code
+
+
+def _origin_region(session: Session, data: RequestData, errors: dict[str, list[str]],
+                   suggestions: dict[str, list[str]]) -> str | None:
+    """Return her region: given, or derived from where she lives (both: they must agree)."""
+    given = data.origin_region_code
+    if given is not None and session.get(Region, given) is None:
+        errors["origin_region_code"] = [f"Unknown region code {given!r}."]
+        return None
+    if data.origin_place is None:
+        if given is None:
+            errors["origin_region_code"] = ["Give origin_region_code, or origin.place: the "
+                                            "gemeente or town she lives in."]
+        return given
+    derived = place_service.origin_region(session, data.origin_place, errors, suggestions)
+    if given is not None and derived is not None and derived != given:
+        # Two answers to one question: the solidarity figures and the rood rule depend on
+        # it, so neither wins silently.
+        errors["origin_region_code"] = [f"Does not match origin.place, which lies in region "
+                                         f"{derived}; give one of the two, or make them agree."]
+        return None
+    return derived
 
 
 def _check_references(session: Session, data: RequestData, errors: dict[str, list[str]]) -> None:
@@ -277,19 +306,20 @@ def create_request(
     session: Session, data: RequestData, *, actor: Principal, now: datetime
 ) -> PlacementRequest:
     """Create an open placement request; raise ValidationFailed and write nothing if invalid."""
-    danger, current = validate_request(session, data)
-    assert danger is not None
+    danger, current, origin_region_code = validate_request(session, data)
+    assert danger is not None and origin_region_code is not None
     danger_lat, danger_lon = round_point(danger.lat, danger.lon)
     current_lat, current_lon = round_point(current.lat, current.lon) if current else (None, None)
     request = PlacementRequest(
         case_reference=data.case_reference,
         created_by=actor.user_id,
-        origin_region_code=data.origin_region_code,
+        origin_region_code=origin_region_code,
         risk_level=data.risk_level,
         danger_lat=danger_lat,
         danger_lon=danger_lon,
         danger_place=danger.place,
         danger_place_kind=danger.kind,
+        danger_radius_km=danger.radius_km,
         current_lat=current_lat,
         current_lon=current_lon,
         adults=data.adults,
@@ -305,7 +335,7 @@ def create_request(
     # Never the case reference or the danger: the audit log holds no client data.
     audit.record(session, actor=actor, action="request.created", object_type="placement_request",
                  object_id=request.id, now=now, risk_level=data.risk_level,
-                 origin_region_code=data.origin_region_code)
+                 origin_region_code=origin_region_code)
     return request
 
 

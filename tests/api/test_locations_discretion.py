@@ -10,7 +10,7 @@ from shelter_match.models import AuditEvent
 from tests.factories import hold_unit_for_test, make_caller, make_location
 
 ADDRESS = "Verborgen Pad 77, Nergenshuizen"
-LAT, LON = 52.123457, 5.654321
+LAT, LON = 52.087654, 5.123457  # in Utrecht (the default region GM0344)
 NEW_ADDRESS = "Onzichtbare Hof 3, Nergenshuizen"
 NEW_LAT, NEW_LON = 52.234568, 5.765432
 SECRETS = (ADDRESS, str(LAT), str(LON), NEW_ADDRESS, str(NEW_LAT), str(NEW_LON), "Verborgen",

@@ -69,14 +69,14 @@ def test_the_whole_path_over_the_api(client, session, clock, network, worker):
     created = create(client, worker)
     assert created["status"] == "open" and created["active_hold"] is None
     assert created["danger"]["place"] == "Schiedam"
-    assert created["danger"]["uncertainty_km"] == 5.8
+    assert created["danger"]["uncertainty_km"] == 6.3  # Schiedam's extent 5.5 + rounding
     proposals = client.post(f"/api/v1/placement-requests/{created['id']}/proposals",
                             json={}, headers=worker.headers).get_json()
     assert [o["location_name"] for o in proposals["options"]] == ["Veilig Huis Midden",
                                                                   "Veilig Huis Noord"]
     best = proposals["options"][0]
     assert best["beds"] == 3 and best["rank"] == 1
-    assert any("allowing 5.8 km for where exactly it is" in reason
+    assert any("allowing 6.3 km for where exactly it is" in reason
                for reason in best["reasons"]), best["reasons"]
     assert {"reason": "origin_region_not_allowed", "locations": 1} in proposals["excluded"]
     assert not keys_in(proposals) & SECRET_KEYS
@@ -220,7 +220,8 @@ def test_unknown_place_answers_with_suggestions(client, worker):
                                json={**REQUEST, "danger": {"place": "Rotterdm"}},
                                headers=worker.headers), 422)
     assert body["errors"]["danger"] == [
-        "Unknown place 'Rotterdm'. Did you mean: Rotterdam, Otterlo, Roermond?"]
+        "Unknown place 'Rotterdm'. Did you mean: Rotterdam, Ottersum, Notter, Rottum (Fr), "
+        "Rottum (Gr)?"]
     assert body["suggestions"]["danger"][0] == "Rotterdam"
     assert "Rotterdm" not in json.dumps({k: v for k, v in body.items() if k != "errors"})
 

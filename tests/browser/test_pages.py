@@ -22,7 +22,7 @@ NEW_REQUEST = "/crisis/aanvragen/nieuw"
 def fill_request(page, *, reference: str, danger: str, children: int = 2) -> None:
     """Fill the crisis worker's form for a red case from Rotterdam (1 adult)."""
     page.fill("#case_reference", reference)
-    page.select_option("#origin_region_code", "GM0599")
+    page.fill("#origin_place", "Rotterdam")  # where she lives: the region follows
     page.check("input[name=risk_level][value=rood]")
     page.fill("#danger_place", danger)
     page.fill("#household-adults", "1")

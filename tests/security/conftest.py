@@ -57,5 +57,6 @@ def world(session, clock):
             "request_id": open_request.id,
             "hold_id": hold.id,
             "placement_id": placement.id,
+            "code": "GM0622",  # a region (GET /regions/{code})
         },
     }

@@ -41,6 +41,8 @@ method path                                                       non rev cw  cw
 GET    /healthz                                                   200 200 200 200 200 200 200 200
 GET    /readyz                                                    200 200 200 200 200 200 200 200
 GET    /api/v1/regions                                            401 401 200 200 200 200 200 200
+GET    /api/v1/regions/{code}                                     401 401 200 200 200 200 200 200
+GET    /api/v1/places                                             401 401 200 200 200 200 200 200
 GET    /api/v1/policy                                             401 401 200 200 200 200 200 200
 PUT    /api/v1/policy                                             401 401 403 403 403 403 403 200
 GET    /api/v1/locations                                          401 401 200 200 200 200 200 200
@@ -100,6 +102,7 @@ def call_details(world: dict, method: str, path: str) -> tuple[str, dict | None]
     """Return the concrete URL and JSON body of one endpoint for this world."""
     url = path.format(**world["ids"])
     query = {
+        "/api/v1/places": "?q=Schiedam",
         "/api/v1/solidarity": "?from=2026-11-01&to=2026-11-30",
         "/api/v1/solidarity/flows": "?from=2026-11-01&to=2026-11-30",
     }.get(path, "")

@@ -21,7 +21,8 @@ def take_leaks() -> list:
 
 def test_a_planted_json_and_html_leak_is_caught(app, session, clock):
     location = make_location(session, clock, address="Achterom 3, 's-Hertogenbosch",
-                             lat=51.6978, lon=5.3037)
+                             lat=51.6978, lon=5.3037,
+                             region_code="GM0796")
     worker = make_caller(session, clock, "crisis_worker")
     principal = principal_of(session, worker)
 
@@ -61,8 +62,9 @@ def test_a_real_endpoint_that_forgets_the_scope_is_caught(client, session, clock
 
 def test_the_entitled_are_not_reported(client, session, clock):
     location = make_location(session, clock, address="Eigen Hof 9, Zwolle", lat=52.5168,
-                             lon=6.083)
-    make_location(session, clock, address="Verre Dreef 1, Heerlen", lat=50.8882, lon=5.9795)
+                             lon=6.083, region_code="GM0193")
+    make_location(session, clock, address="Verre Dreef 1, Heerlen", lat=50.8882, lon=5.9795,
+                  region_code="GM0917")
     coordinator = make_caller(session, clock, "coordinator", location_ids=(location.id,))
     admin = make_caller(session, clock, "admin")
     mine = client.get(f"/api/v1/locations/{location.id}", headers=coordinator.headers)
@@ -95,7 +97,7 @@ def test_answers_of_a_live_server_are_scanned_against_its_database(fresh_databas
     engine = create_database_engine(fresh_database_url)
     with Session(engine) as session, session.begin():
         location = make_location(session, clock, address="Livestraat 12, Zwolle",
-                                 lat=52.5123, lon=6.0911)
+                                 lat=52.5123, lon=6.0911, region_code="GM0193")
         worker = make_caller(session, clock, "crisis_worker")
         coordinator = make_caller(session, clock, "coordinator", location_ids=(location.id,))
     engine.dispose()

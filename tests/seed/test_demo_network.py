@@ -11,8 +11,10 @@ from seed.demo_network import (
     REGIONS_CSV,
     generate_network,
     load_regions,
+    places_by_region,
 )
 from shelter_match.gazetteer import Gazetteer, km_between
+from shelter_match.services.places import shipped_region_gemeenten
 from solver.vocabulary import FEATURES, LEVELS
 
 SIX_CODES = {
@@ -107,14 +109,30 @@ def test_every_field_is_in_the_vocabulary(big_network):
 
 def test_locations_sit_near_real_places_in_their_region(big_network):
     centres = {r.code: r for r in load_regions()}
-    towns = [p for p in Gazetteer.default().places() if p.kind == "place"]
+    gazetteer = Gazetteer.default()
+    towns = [p for p in gazetteer.places() if p.kind in ("gemeente", "woonplaats")]
+    region_of = shipped_region_gemeenten()
     for loc in big_network:
         centre = centres[loc.region_code]
         assert km_between(loc.lat, loc.lon, centre.lat, centre.lon) <= MAX_KM + 3, loc
         nearest = min(km_between(loc.lat, loc.lon, t.lat, t.lon) for t in towns)
         assert nearest <= 0.7, loc
+        # In a gemeente of its own region (by the gemeente -> region table, not the nearest
+        # centre), as the locations service checks.
+        near = gazetteer.gemeenten_near(loc.lat, loc.lon)
+        assert loc.region_code in {region_of[g.gemeente_code] for g in near}, loc
     spots = [(loc.lat, loc.lon) for loc in big_network]
     assert len(set(spots)) == len(spots)
+
+
+def test_towns_lie_in_the_region_of_their_gemeente_not_the_nearest_centre():
+    """Dronten, Urk and Noordoostpolder belong to Almere's region; Zoetermeer to Den Haag's."""
+    gazetteer = Gazetteer.default()
+    regions = {r.code for r in load_regions()}
+    by_region = places_by_region(load_regions(), gazetteer)
+    where = {p.name: code for code, places in by_region.items() for p in places}
+    assert where.get("Dronten") == "GM0034" and where.get("Zoetermeer") == "GM0518"
+    assert set(by_region) == regions
 
 
 def test_realistic_occupancy(network, big_network):

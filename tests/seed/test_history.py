@@ -106,10 +106,11 @@ def test_stays_last_days_to_months_and_never_overlap_on_a_unit(network, year):
 
 
 def _small_network(session, now):
-    for n, (region, level) in enumerate([("GM0599", "groen"), ("GM0344", "rood"),
-                                         ("GM0014", "oranje"), ("GM0935", "rood")]):
+    for n, (region, level, lat, lon) in enumerate([
+            ("GM0599", "groen", 51.92, 4.48), ("GM0344", "rood", 52.09, 5.12),
+            ("GM0014", "oranje", 53.22, 6.57), ("GM0935", "rood", 50.85, 5.69)]):
         create_location(session, LocationData(
-            name=f"Historie {n}", region_code=region, safety_level=level, lat=52.0, lon=5.0,
+            name=f"Historie {n}", region_code=region, safety_level=level, lat=lat, lon=lon,
             address="Straat 1", units=[UnitData(f"K{i}", 1 + i % 5, "occupied" if i % 3 else
                                                 "free") for i in range(12)],
         ), now=now)  # fmt: skip

@@ -111,3 +111,25 @@ def test_seed_is_deterministic_and_safe_to_run_twice(fresh_database_url):
     assert len(tokens) == 4 and all(t.startswith("smt_") for t in tokens)
     regions = run_cli("seed", "regions", database_url=fresh_database_url)
     assert regions.stdout.strip() == "regions: 0 added, 0 updated"
+
+
+def test_region_move_moves_a_gemeente_audited(fresh_database_url):
+    from shelter_match.models import AuditEvent, RegionGemeente
+
+    assert run_cli("seed", "regions", database_url=fresh_database_url).returncode == 0
+    shown = run_cli("region", "show", "GM0622", database_url=fresh_database_url)
+    assert shown.returncode == 0 and "GM0606\tSchiedam" in shown.stdout
+    moved = run_cli("region", "move", "Schiedam", "--to", "GM0599",
+                    database_url=fresh_database_url)
+    assert moved.returncode == 0, moved.stderr
+    assert "from GM0622 to GM0599" in moved.stdout
+    assert count(fresh_database_url, RegionGemeente, RegionGemeente.gemeente_code == "GM0606",
+                 RegionGemeente.region_code == "GM0599") == 1
+    assert count(fresh_database_url, AuditEvent,
+                 AuditEvent.action == "region.gemeente_moved") == 1
+    assert_one_line_error(run_cli("region", "move", "Nergenshuizen", "--to", "GM0599",
+                                  database_url=fresh_database_url), "Nergenshuizen")
+    assert_one_line_error(run_cli("region", "move", "GM0606", "--to", "GM9999",
+                                  database_url=fresh_database_url), "GM9999")
+    assert count(fresh_database_url, RegionGemeente, RegionGemeente.gemeente_code == "GM0606",
+                 RegionGemeente.region_code == "GM0599") == 1

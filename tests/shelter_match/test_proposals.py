@@ -38,10 +38,10 @@ def units_of(session, location):
 def test_options_are_free_units_large_enough_ranked_best_first(session, clock, worker):
     caller, me = worker
     close = make_location(session, clock, name="Dichtbij", lat=place_at(60)[0],
-                          lon=place_at(60)[1], region_code="GM0344",
+                          lon=place_at(60)[1],
                           units=(("A", 1), ("B", 3), ("C", 6)))
     farther = make_location(session, clock, name="Verder", lat=place_at(120)[0],
-                            lon=place_at(120)[1], region_code="GM0200", units=(("A", 3),))
+                            lon=place_at(120)[1], units=(("A", 3),))
     request = make_request(session, clock, caller, adults=1, children=2)
     body = proposals.propose_for_request(session, request.id, actor=me, now=clock.now())
     got = [(o.location_name, o.beds) for o in body.options]
@@ -66,11 +66,12 @@ def test_options_are_free_units_large_enough_ranked_best_first(session, clock, w
 
 def test_the_danger_uncertainty_keeps_options_further_away(session, clock, worker):
     caller, me = worker
-    # Rood needs 75 km. A place name (Schiedam, a gemeente) adds 5 km to the 0.8 km rounding.
+    # Rood needs 75 km. A place name (Schiedam, a gemeente) adds its extent, 5.5 km (more than
+    # the policy's 5 km), to the 0.8 km rounding.
     inside = make_location(session, clock, name="Net te dichtbij", safety_level="rood",
-                           region_code="GM0344", lat=place_at(79)[0], lon=place_at(79)[1])
+                           lat=place_at(79)[0], lon=place_at(79)[1])
     outside = make_location(session, clock, name="Ver genoeg", safety_level="rood",
-                            region_code="GM0344", lat=place_at(83)[0], lon=place_at(83)[1])
+                            lat=place_at(83)[0], lon=place_at(83)[1])
     by_name = make_request(session, clock, caller, risk_level="rood")
     body = proposals.propose_for_request(session, by_name.id, actor=me, now=clock.now())
     names = {o.location_name for o in body.options}
@@ -78,11 +79,11 @@ def test_the_danger_uncertainty_keeps_options_further_away(session, clock, worke
     assert Exclusion("too_close_to_danger", 1) in body.excluded
     option = body.options[0]
     true_km = geodesic(SCHIEDAM, (outside.lat, outside.lon)).km
-    # Safe side: never more than the distance from anywhere within 5 km of the centre, and
-    # no more than rounding (0.8 km each way) and flooring below it.
-    assert true_km - 5.8 - 0.8 - 1 < option.distance_from_danger_km <= true_km - 5
+    # Safe side: never more than the distance from anywhere in Schiedam (5.5 km around its
+    # centre), and no more than rounding (0.8 km each way) and flooring below it.
+    assert true_km - 6.3 - 0.8 - 1 < option.distance_from_danger_km <= true_km - 5.5
     distance = option.distance_from_danger_km
-    assert (f"at least {distance:.0f} km from the danger, allowing 5.8 km for where exactly it is"
+    assert (f"at least {distance:.0f} km from the danger, allowing 6.3 km for where exactly it is"
             " (minimum 75 km for rood)") in sentences(option.reasons)
     # Given as coordinates, only the rounding counts: the 79 km location is safe then.
     by_point = make_request(session, clock, caller, risk_level="rood", danger=SCHIEDAM)
@@ -91,17 +92,25 @@ def test_the_danger_uncertainty_keeps_options_further_away(session, clock, worke
     assert inside
 
 
-def test_the_place_radius_is_policy(session, clock, worker):
+def test_the_place_radius_of_the_policy_is_a_minimum_beside_the_extent(session, clock, worker):
     caller, me = worker
     make_location(session, clock, name="Net te dichtbij", safety_level="rood",
-                  region_code="GM0344", lat=place_at(79)[0], lon=place_at(79)[1])
+                  lat=place_at(79)[0], lon=place_at(79)[1])
+    make_location(session, clock, name="Ver genoeg", safety_level="rood",
+                  lat=place_at(83)[0], lon=place_at(83)[1])
     admin = principal_of(session, make_caller(session, clock, "admin"))
+    # A smaller policy radius never shrinks the place's extent (Schiedam: 5.5 km) ...
     document = get_policy(session).as_document() | {
         "danger_place_radius_km": {"gemeente": 2, "place": 2}}
     replace_policy(session, document, actor=admin, now=clock.now())
     request = make_request(session, clock, caller, risk_level="rood")
     body = proposals.propose_for_request(session, request.id, actor=me, now=clock.now())
-    assert {o.location_name for o in body.options} == {"Net te dichtbij"}
+    assert {o.location_name for o in body.options} == {"Ver genoeg"}
+    # ... and a larger one widens the margin for requests made from then on.
+    document["danger_place_radius_km"] = {"gemeente": 10, "place": 10}
+    replace_policy(session, document, actor=admin, now=clock.now())
+    body = proposals.propose_for_request(session, request.id, actor=me, now=clock.now())
+    assert body.options == ()
 
 
 def test_no_fitting_unit_is_an_empty_list_with_reasons(session, clock, worker):

@@ -105,14 +105,14 @@ def test_a_name_of_places_far_apart_is_422_until_she_chooses(session, clock):
         requests.create_request(session, data(danger=PointData(place="hengelo")), actor=actor,
                                 now=clock.now())
     assert caught.value.errors["danger"] == [
-        "'hengelo' names places far apart. Choose one of: Hengelo (Overijssel), "
-        "Hengelo (Gelderland)."]
-    assert caught.value.extra["suggestions"]["danger"] == ["Hengelo (Overijssel)",
-                                                           "Hengelo (Gelderland)"]
+        "'hengelo' names places far apart. Choose one of: Hengelo (Ov), "
+        "Hengelo (Gld)."]
+    assert caught.value.extra["suggestions"]["danger"] == ["Hengelo (Ov)",
+                                                           "Hengelo (Gld)"]
     assert session.scalar(select(func.count()).select_from(PlacementRequest)) == before
-    chosen = requests.create_request(session, data(danger=PointData(place="Hengelo (Gelderland)")),
+    chosen = requests.create_request(session, data(danger=PointData(place="Hengelo (Gld)")),
                                      actor=actor, now=clock.now())
-    assert chosen.danger_place == "Hengelo (Gelderland)"
+    assert chosen.danger_place == "Hengelo (Gld)"
     assert abs(chosen.danger_lat - 52.05) < 0.011 and abs(chosen.danger_lon - 6.31) < 0.011
 
 
@@ -123,7 +123,8 @@ def test_unknown_place_is_422_with_suggestions(session, clock):
                                               current=PointData(place="Nergenshuizen-aan-Zee")),
                                 actor=principal_of(session, worker), now=clock.now())
     assert caught.value.errors["danger"] == [
-        "Unknown place 'Rotterdm'. Did you mean: Rotterdam, Otterlo, Roermond?"]
+        "Unknown place 'Rotterdm'. Did you mean: Rotterdam, Ottersum, Notter, Rottum (Fr), "
+        "Rottum (Gr)?"]
     assert "current" in caught.value.errors
     assert caught.value.extra["suggestions"]["danger"][0] == "Rotterdam"
 

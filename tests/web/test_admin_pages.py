@@ -132,3 +132,32 @@ def test_only_an_admin_reaches_admin_pages_and_forms(client, session, clock):
     session.refresh(location)
     assert location.name != "Gekaapt"
     assert re.search("Geen toegang", client.get("/beheer").get_data(as_text=True))
+
+
+def test_the_regions_page_lists_gemeenten_and_moves_one_audited(client, session, clock):
+    from shelter_match.models import RegionGemeente
+
+    signed_in(client, make_person(session, clock, "admin"))
+    html = client.get("/beheer/regios").get_data(as_text=True)
+    assert "Vlaardingen" in html and "Schiedam" in html and "3 gemeenten" in html
+    assert html.count('<details>') == 35
+    response = post(client, "/beheer/regios/verplaatsen",
+                    {"gemeente": "GM1961", "region_code": "GM0505"})
+    assert response.status_code == 303
+    assert session.get(RegionGemeente, "GM1961").region_code == "GM0505"
+    event = session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "region.gemeente_moved")).one()
+    assert event.detail["source"] == "web" and event.detail["after"] == "GM0505"
+    refused = post(client, "/beheer/regios/verplaatsen",
+                   {"gemeente": "GM1961", "region_code": "GM9999"})
+    assert refused.status_code == 422
+    assert session.get(RegionGemeente, "GM1961").region_code == "GM0505"
+
+
+def test_only_an_admin_moves_a_gemeente(client, session, clock):
+    from shelter_match.models import RegionGemeente
+
+    signed_in(client, make_person(session, clock, "crisis_worker"))
+    assert post(client, "/beheer/regios/verplaatsen",
+                {"gemeente": "GM0606", "region_code": "GM0599"}).status_code == 403
+    assert session.get(RegionGemeente, "GM0606").region_code == "GM0622"

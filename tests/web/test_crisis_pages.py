@@ -35,14 +35,16 @@ def test_the_form_offers_places_regions_codes_and_needs(client, session, clock):
     signed_in(client, make_person(session, clock, "crisis_worker"))
     html = client.get("/crisis/aanvragen/nieuw").get_data(as_text=True)
     assert '<datalist id="places">' in html and '<option value="Schiedam">' in html
-    assert html.count('list="places"') == 2  # the danger and where she is now
+    # Where she lives, the danger and where she is now.
+    assert html.count('list="places"') == 3 and "Waar woont zij?" in html
     region_select = html[html.index('id="origin_region_code"'):]
     assert len(re.findall(r"<option value=\"GM\d{4}\"", region_select[:region_select.index(
         "</select>")])) == 35
     for label in ("Groen", "Oranje", "Rood", "Rolstoel", "Neemt een huisdier mee",
                   "Casusnummer", "Waar is de dreiging?"):
         assert label in html
-    for field in ("case_reference", "origin_region_code", "danger_place", "household-adults"):
+    for field in ("case_reference", "origin_place", "origin_region_code", "danger_place",
+                  "household-adults"):
         assert f'for="{field}"' in html  # every field has its label
 
 
@@ -111,13 +113,13 @@ def test_a_name_of_towns_far_apart_asks_her_to_choose(client, session, clock):
     html = response.get_data(as_text=True)
     assert "Er zijn meerdere plaatsen met deze naam, ver uit elkaar. Kies de juiste." in html
     assert "Deze plaats kennen we niet" not in html
-    for choice in ("Hengelo (Overijssel)", "Hengelo (Gelderland)"):
+    for choice in ("Hengelo (Ov)", "Hengelo (Gld)"):
         assert f'name="danger_suggestion" value="{choice}"' in html
     assert session.scalar(select(func.count()).select_from(PlacementRequest)) == 0
     tapped = post(client, "/crisis/aanvragen/nieuw",
-                  {**FORM, "danger_place": "Hengelo", "danger_suggestion": "Hengelo (Gelderland)"})
+                  {**FORM, "danger_place": "Hengelo", "danger_suggestion": "Hengelo (Gld)"})
     assert tapped.status_code == 303
-    assert created_request(session).danger_place == "Hengelo (Gelderland)"
+    assert created_request(session).danger_place == "Hengelo (Gld)"
 
 
 def test_a_name_or_bsn_as_case_reference_is_refused(client, session, clock):
@@ -218,3 +220,34 @@ def test_she_sees_only_her_own_requests(client, session, clock):
     assert response.status_code == 404
     session.refresh(request)
     assert request.status == "open"
+
+
+def test_where_she_lives_gives_her_region(client, session, clock):
+    network(session, clock)
+    signed_in(client, make_person(session, clock, "crisis_worker"))
+    form = {key: value for key, value in FORM.items() if key != "origin_region_code"}
+    response = post(client, "/crisis/aanvragen/nieuw", {**form, "origin_place": "Schiedam"})
+    assert response.status_code == 303
+    assert created_request(session).origin_region_code == "GM0622"  # Vlaardingen's region
+
+
+def test_a_home_several_places_carry_asks_her_to_choose_and_shows_the_region(
+        client, session, clock):
+    network(session, clock)
+    signed_in(client, make_person(session, clock, "crisis_worker"))
+    form = {key: value for key, value in FORM.items() if key != "origin_region_code"}
+    response = post(client, "/crisis/aanvragen/nieuw", {**form, "origin_place": "Valkenburg",
+                                                         "danger_place": "Bonaire"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    for choice in ("Valkenburg (ZH)", "Valkenburg (L)"):
+        assert f'name="origin_suggestion" value="{choice}"' in html
+    assert "valt buiten dit netwerk" in html  # Bonaire: said plainly, no look-alikes
+    assert 'name="danger_suggestion"' not in html
+    # After her tap, the page shows the region that follows (here with a danger to fix).
+    response = post(client, "/crisis/aanvragen/nieuw", {
+        **form, "origin_place": "Valkenburg", "origin_suggestion": "Valkenburg (ZH)",
+        "danger_place": "Valkenburg"})
+    html = response.get_data(as_text=True)
+    assert "Haar regio: Leiden." in html
+    assert 'name="danger_suggestion" value="Valkenburg (L)"' in html

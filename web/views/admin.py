@@ -28,7 +28,7 @@ blp = Blueprint("admin", __name__, url_prefix="/beheer")
 NEW_UNIT_ROWS = 6
 LOCATION_HINTS = {
     "name": _l("Fill in a name of at most %(max)d characters.", max=locations.MAX_NAME),
-    "region_code": _l("Choose the region."),
+    "region_code": _l("Choose the region of the municipality the location lies in."),
     "safety_level": _l("Choose the safety level."),
     "address": _l("Fill in the address (at most %(max)d characters).",
                   max=locations.MAX_ADDRESS),

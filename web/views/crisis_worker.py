@@ -19,6 +19,7 @@ from shelter_match.services import (
     availability,
     holds,
     placements,
+    places,
     proposals,
     regions,
     requests,
@@ -34,7 +35,7 @@ ROLES = ("crisis_worker", "admin")
 HINTS = {
     "case_reference": _l("Use a pseudonymous reference such as VT-2026-0042: letters, digits, "
                          "'.', '_', '/' or '-', with at least one digit. Never a name or BSN."),
-    "origin_region_code": _l("Choose the region she comes from."),
+    "origin_region_code": _l("Fill in where she lives, or choose her region."),
     "risk_level": _l("Choose the safety code."),
     "household.adults": _l("Fill in 1 to %(max)d adults.", max=requests.MAX_ADULTS),
     "household.children": _l("Fill in 0 to %(max)d children.", max=requests.MAX_CHILDREN),
@@ -43,6 +44,7 @@ HINTS = {
     "excluded_location_ids": _l("Choose locations from the list."),
 }
 POINT_HINTS = {
+    "origin": _l("Fill in the Dutch municipality, town or postcode where she lives."),
     "danger": _l("Fill in a Dutch municipality or town, or both coordinates (in the "
                  "Netherlands)."),
     "current": _l("Fill in a Dutch municipality or town, or both coordinates (in the "
@@ -86,9 +88,12 @@ def new_request():
 
 def _request_data(form: Form) -> requests.RequestData:
     """Turn the form into the service's request data (the service checks every rule)."""
+    origin = form.text("origin_suggestion") or form.text("origin_place")
     return requests.RequestData(
         case_reference=form.text("case_reference"),
-        origin_region_code=form.text("origin_region_code"),
+        # Where she lives decides her region; the list of regions is the fallback.
+        origin_region_code=form.text("origin_region_code") or None,
+        origin_place=origin or None,
         risk_level=form.text("risk_level"),
         danger=_point(form, "danger") or requests.PointData(),
         current=_point(form, "current"),
@@ -117,8 +122,16 @@ def _point_hints(error: ValidationFailed, data: requests.RequestData) -> dict[st
     hints: dict[str, Any] = {}
     for name, hint in POINT_HINTS.items():
         if name in error.errors:
-            point = getattr(data, name)
-            if not error.extra.get("suggestions", {}).get(name):
+            point = (requests.PointData(place=data.origin_place) if name == "origin"
+                     else getattr(data, name))
+            outside = (point is not None and point.place is not None
+                       and Gazetteer.default().lookup(point.place).status == "outside")
+            if outside:
+                hints[name] = _("%(place)s lies in the Caribbean part of the Kingdom, outside "
+                                "this network: call 911 there in an emergency, and the "
+                                "island's own shelter and Veilig Thuis services.",
+                                place=point.place)
+            elif not error.extra.get("suggestions", {}).get(name):
                 hints[name] = hint
             elif point and point.place and Gazetteer.default().ambiguous(point.place):
                 hints[name] = _("Several places far apart have this name. Choose the right "
@@ -135,6 +148,7 @@ def _request_form(form: Form, values: Any, status: int = 200,
     return render(
         "crisis/new_request.html", status=status, form=form, values=values,
         suggestions=suggestions or {},
+        origin_region=_derived_region(values, form),
         regions=[(region.code, region.name) for region in regions.list_regions(session)],
         levels=[(code, labels.LEVELS[code], labels.LEVEL_HINTS[code]) for code in labels.LEVELS],
         needs=[(code, str(text)) for code, text in labels.NEEDS.items()],
@@ -144,7 +158,18 @@ def _request_form(form: Form, values: Any, status: int = 200,
 
 
 def _place_names() -> list[str]:
-    return sorted({place.name for place in Gazetteer.default().places()})
+    # Gemeenten and towns (not hamlets or districts): a list a phone can carry.
+    return sorted({place.qualified_name for place in Gazetteer.default().places()
+                   if place.kind == "gemeente" or place.population >= 2000})
+
+
+def _derived_region(values: Any, form: Form) -> str | None:
+    """Return the name of the region where she lives, once the place says it, else None."""
+    text = (values.get("origin_suggestion") or values.get("origin_place") or "").strip()
+    if not text or form.errors.get("origin"):
+        return None
+    code = places.origin_region(db_session(), text, {}, {})
+    return _region_names().get(code) if code else None
 
 
 @blp.get("/aanvragen/<request_id>")
