@@ -53,7 +53,10 @@ class PlacementRequestCreateSchema(ma.Schema):
         required=True, validate=ma.validate.Length(1, MAX_CASE_REFERENCE),
         metadata={"example": "VT-2026-0042",
                   "description": "Pseudonymous: letters, digits, '.', '_', '/', '-', with at "
-                                 "least one digit; a name or a BSN is refused."})
+                                 "least one digit. Refused (422): a name, nine digits "
+                                 "passing the BSN elfproef anywhere in it (also written "
+                                 "1234.56.782 or 123 456 782), and a full date more than "
+                                 "12 years ago (a birth date)."})
     origin_region_code = ma.fields.String(required=True, metadata={"example": "GM0599"})
     risk_level = ma.fields.String(required=True, validate=OneOf(LEVELS))
     danger = ma.fields.Nested(PointInSchema, required=True,
