@@ -12,6 +12,7 @@ from shelter_match.models.placements import (
 )
 from shelter_match.models.records import (
     AuditEvent,
+    AuditLink,
     AuthFailureWindow,
     IdempotencyKey,
     PolicyRecord,
@@ -24,6 +25,7 @@ __all__ = [
     "UNIT_CHANGE_CAUSES",
     "ApiToken",
     "AuditEvent",
+    "AuditLink",
     "AuthFailureWindow",
     "Base",
     "Hold",
