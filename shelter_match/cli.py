@@ -237,12 +237,13 @@ def audit_verify(context: CommandContext, anchor: str | None) -> None:
               help="Erase client details of requests closed more than DAYS days ago.")
 @pass_context
 def purge(context: CommandContext, older_than_days: int) -> None:
-    """Erase case references and coordinates of long-closed requests (retention)."""
+    """Erase case references and points of long-closed requests; close abandoned ones."""
     context.require_schema()
     with context.sessions.begin() as session:
         result = retention.purge(session, older_than_days=older_than_days,
                                  now=context.clock.now())
-    click.echo(f"purged {result.requests} request(s), {result.idempotency_keys} replay record(s)")
+    click.echo(f"purged {result.requests} request(s), {result.idempotency_keys} replay record(s); "
+               f"closed {result.closed_open_requests} request(s) left open")
 
 
 @cli.group()

@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shelter_match.errors import Conflict, NotFound, ValidationFailed
-from shelter_match.models import HOLD_STATUSES, Hold, Location, PlacementRequest, Unit
+from shelter_match.models import HOLD_STATUSES, OUTCOMES, Hold, Location, PlacementRequest, Unit
 from shelter_match.services import audit
 from shelter_match.services.auth import Principal
 from shelter_match.services.policy import get_policy
@@ -219,9 +219,12 @@ def release_hold(session: Session, hold_id: str, *, actor: Principal, now: datet
 
 
 def cancel_request(
-    session: Session, request_id: str, *, actor: Principal, now: datetime
+    session: Session, request_id: str, *, actor: Principal, now: datetime,
+    outcome: str = "other",
 ) -> PlacementRequest:
     """Close an open request as cancelled and release its active hold; 409 once placed."""
+    if outcome not in OUTCOMES:
+        raise ValidationFailed({"outcome": [f"Must be one of: {', '.join(OUTCOMES)}."]})
     request = get_request(session, request_id, actor=actor)
     if request.status != "open":
         raise Conflict(f"The request is {request.status}; it cannot be cancelled.")
@@ -238,11 +241,12 @@ def cancel_request(
         expire_stale_holds(session, now=now, actor=actor, request_id=request.id)
         session.execute(
             update(PlacementRequest).where(PlacementRequest.id == request.id)
-            .values(status="cancelled", closed_at=now)
+            .values(status="cancelled", closed_at=now, outcome=outcome)
             .execution_options(synchronize_session=False)
         )
         audit.record(session, actor=actor, action="request.cancelled",
-                     object_type="placement_request", object_id=request.id, now=now)
+                     object_type="placement_request", object_id=request.id, now=now,
+                     outcome=outcome)
     session.refresh(request)
     return request
 
