@@ -137,6 +137,17 @@ def append_to_chain(connection: Connection, event_ids: Iterable[int]) -> int:
     wanted = sorted(set(event_ids))
     if not wanted:
         return 0
+    # Read the events before taking the lock: the lock is held until commit, so every
+    # statement before it is one that other appenders need not wait for. Events written in
+    # a savepoint that was rolled back are gone: only those that exist are linked.
+    rows = []
+    for start in range(0, len(wanted), _IN_CHUNKS):
+        rows.extend(connection.execute(
+            select(*EVENT_COLUMNS).where(events_table.c.id.in_(wanted[start:start + _IN_CHUNKS]))
+            .order_by(events_table.c.id)
+        ))
+    if not rows:
+        return 0
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (CHAIN_LOCK_KEY,))
     head = connection.execute(
@@ -145,18 +156,12 @@ def append_to_chain(connection: Connection, event_ids: Iterable[int]) -> int:
     ).first()
     seq, prev_hash = (head.seq, head.hash) if head else (0, GENESIS)
     links = []
-    # Events written in a savepoint that was rolled back are gone: only those that exist.
-    for start in range(0, len(wanted), _IN_CHUNKS):
-        chunk = wanted[start:start + _IN_CHUNKS]
-        for row in connection.execute(
-            select(*EVENT_COLUMNS).where(events_table.c.id.in_(chunk))
-            .order_by(events_table.c.id)
-        ):
-            seq += 1
-            this_hash = link_hash(seq, prev_hash, row)
-            links.append({"seq": seq, "event_id": row.id, "prev_hash": prev_hash,
-                          "hash": this_hash})
-            prev_hash = this_hash
+    for row in rows:
+        seq += 1
+        this_hash = link_hash(seq, prev_hash, row)
+        links.append({"seq": seq, "event_id": row.id, "prev_hash": prev_hash,
+                      "hash": this_hash})
+        prev_hash = this_hash
     if links:
         connection.execute(insert(chain_table), links)
     return len(links)
