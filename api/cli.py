@@ -9,7 +9,8 @@ import socket
 import click
 from gunicorn.app.base import BaseApplication
 
-from shelter_match.cli import CommandContext, pass_context
+from shelter_match.cli import PROGRAM, CommandContext, pass_context
+from shelter_match.database_roles import runs_as_owner
 from shelter_match.errors import ShelterMatchError
 
 
@@ -112,6 +113,10 @@ def with_server_options(command):
 def serve(context: CommandContext, host: str, port: int, workers: int) -> None:
     """Serve the API with gunicorn."""
     context.require_schema()
+    if runs_as_owner(context.engine):
+        click.echo(f"{PROGRAM}: warning: serving as a database role that owns the tables or is "
+                   "a superuser, which could rewrite the audit log; run the service as its own "
+                   "role (README, Running on PostgreSQL)", err=True)
     run_server(host, port, workers)
 
 

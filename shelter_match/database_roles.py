@@ -23,6 +23,21 @@ READ_ONLY_TABLES = frozenset({"alembic_version"})
 ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
+def runs_as_owner(engine: Engine) -> bool:
+    """Return whether this PostgreSQL connection's role owns the audit log or is a superuser.
+
+    Such a role can switch the log's guards off; the service should never run as one.
+    """
+    if engine.dialect.name != "postgresql":
+        return False
+    with engine.connect() as connection:
+        return bool(connection.execute(text(
+            "SELECT r.rolsuper OR coalesce(t.tableowner = current_user, false) "
+            "FROM pg_roles r LEFT JOIN pg_tables t ON t.tablename = 'audit_events' "
+            "AND t.schemaname = current_schema() WHERE r.rolname = current_user"
+        )).scalar())
+
+
 def table_privileges(table: str) -> str:
     """Return the privileges the service role gets on `table`."""
     if table in APPEND_ONLY_TABLES:

@@ -45,13 +45,16 @@ def assert_no_server_header(base_url: str) -> None:
     assert head.startswith(b"HTTP/1.1 200") and b"server:" not in head.lower()
 
 
-def test_serve_answers_without_a_server_header(fresh_database_url, tmp_path):
+def test_serve_answers_without_a_server_header(fresh_database_url, backend, tmp_path):
     runtime = tmp_path / "run"
     runtime.mkdir()
     with running_service("serve", database_url=fresh_database_url, workers=1,
                          extra_env={"HOME": str(tmp_path), "XDG_RUNTIME_DIR": str(runtime)}
-                         ) as (base_url, _log):
+                         ) as (base_url, log):
         assert_no_server_header(base_url)
+        # The tests' databases belong to the superuser: serve says that it should not be so.
+        warned = "warning: serving as a database role that owns the tables" in log.read_text()
+        assert warned == (backend == "postgresql")
     # Two `serve` on one machine would share (and clobber) this socket.
     assert not (runtime / "gunicorn.ctl").exists(), "serve made gunicorn's control socket"
 

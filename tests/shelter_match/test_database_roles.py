@@ -192,7 +192,8 @@ def test_a_night_over_http_as_the_service_role_leaves_an_intact_chain(installati
                       safety_level="rood", lat=53.22, lon=6.57, address="Noorderweg 3",
                       units=(("N1", 3),))
     engine.dispose()
-    with running_service("serve", database_url=installation.service_url) as (base, _log):
+    with running_service("serve", database_url=installation.service_url) as (base, log):
+        assert "warning: serving as a database role" not in log.read_text()
         api = f"{base}/api/v1"
         created = http.post(f"{api}/placement-requests", headers=worker.headers, timeout=30,
                             json={"case_reference": "VT-2026-0042", "origin_region_code": "GM0599",
