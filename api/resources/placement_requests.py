@@ -31,6 +31,7 @@ def request_body(view: RequestView, policy=None) -> dict:
         "status": view.status,
         "created_at": request.created_at,
         "closed_at": request.closed_at,
+        "outcome": request.outcome,
         "case_reference": request.case_reference,
         "origin_region_code": request.origin_region_code,
         "risk_level": request.risk_level,

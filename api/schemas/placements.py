@@ -4,6 +4,7 @@ from datetime import UTC
 
 import marshmallow as ma
 
+from shelter_match.models import OUTCOMES
 from shelter_match.services.requests import (
     MAX_ADULTS,
     MAX_CASE_REFERENCE,
@@ -97,6 +98,12 @@ class PlacementRequestSchema(ma.Schema):
     status = ma.fields.String(metadata={"enum": list(STATUSES)})
     created_at = UTCDateTime()
     closed_at = UTCDateTime(allow_none=True)
+    outcome = ma.fields.String(
+        allow_none=True, metadata={
+            "enum": list(OUTCOMES),
+            "description": "Why a cancelled request closed without a placement (`other` when "
+                           "nobody said, also when it was closed after being left open past "
+                           "the policy's close_open_requests_after_days); null otherwise."})
     case_reference = ma.fields.String(allow_none=True,
                                       metadata={"description": "Erased by retention."})
     origin_region_code = ma.fields.String()

@@ -137,6 +137,7 @@ def test_release_and_cancel_over_the_api(client, session, clock, network, worker
     cancelled = client.post(f"/api/v1/placement-requests/{created['id']}/cancel",
                             headers=worker.headers)
     assert cancelled.status_code == 200 and cancelled.get_json()["status"] == "cancelled"
+    assert cancelled.get_json()["outcome"] == "other"  # the contract's default
     session.expire_all()
     assert session.get(Unit, unit.id).status == "free"
     before = snapshot(session)
