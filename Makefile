@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 INSTALLED = $(VENV)/.installed
 
-.PHONY: demo test test-fast check lint bench install browser translations
+.PHONY: demo test test-fast check lint bench install browser deploy-tools translations
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,12 +44,25 @@ $(AXE): tests/browser/package.json tests/browser/package-lock.json
 
 browser: $(CHROMIUM) $(AXE)
 
+# The deployment tests run the shipped files with the tools that read them: age for the
+# backups, nginx for the proxy (with openssl for a test certificate), systemd-analyze for
+# the units. Debian's packages, like Chromium: skipped locally when they cannot be
+# installed, a failure in CI. nginx only runs inside the tests, on their own ports: a
+# system nginx the package may start is stopped again.
+DEPLOY_TOOLS = /usr/bin/age /usr/sbin/nginx /usr/bin/openssl /usr/bin/systemd-analyze
+
+$(DEPLOY_TOOLS):
+	-apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq age nginx-light openssl systemd
+	-systemctl disable --now nginx >/dev/null 2>&1
+
+deploy-tools: $(DEPLOY_TOOLS)
+
 # Regenerate the message catalogues after changing texts in web/ (then translate the nl file).
 translations: $(INSTALLED)
 	$(BIN)/pybabel extract -F web/babel.cfg -k _l --no-location --sort-output -w 100 -o web/translations/messages.pot web
 	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations --no-fuzzy-matching --ignore-obsolete -w 100
 
-test: $(INSTALLED) browser
+test: $(INSTALLED) browser deploy-tools
 	$(BIN)/ruff check .
 	$(BIN)/pytest -n 2 --dist loadgroup
 

@@ -9,8 +9,43 @@ import socket
 import click
 from gunicorn.app.base import BaseApplication
 
-from shelter_match.cli import CommandContext, pass_context
+from shelter_match.cli import PROGRAM, CommandContext, pass_context
+from shelter_match.database_roles import runs_as_owner
 from shelter_match.errors import ShelterMatchError
+
+
+def hide_server_header() -> None:
+    """Make gunicorn leave out its `Server: gunicorn` header (SECURITY.md: no banner).
+
+    gunicorn has no setting for it: it writes the header in `Response.default_headers`.
+    Called in the master before it forks, so every worker inherits it; by `serve` and by
+    deploy/gunicorn.conf.py. A test over a real server sees that the header is gone, so a
+    gunicorn upgrade that moves the header cannot pass unnoticed.
+    """
+    from gunicorn.http import wsgi
+
+    original = wsgi.Response.default_headers
+    if getattr(original, "hides_server_header", False):
+        return
+
+    def default_headers(self) -> list[str]:
+        return [line for line in original(self) if not line.lower().startswith("server:")]
+
+    default_headers.hides_server_header = True
+    wsgi.Response.default_headers = default_headers
+
+
+# What `serve` and deploy/gunicorn.conf.py share.
+SERVER_SETTINGS = {
+    "worker_class": "gthread",
+    "threads": 4,
+    "timeout": 30,
+    "graceful_timeout": 10,
+    # gunicorn's control socket lives at one path per user ($HOME/.gunicorn/gunicorn.ctl):
+    # two instances clobber each other's, and under the systemd unit $HOME is read-only.
+    # Nothing here uses it.
+    "control_socket_disable": True,
+}
 
 
 class GunicornServer(BaseApplication):
@@ -23,6 +58,7 @@ class GunicornServer(BaseApplication):
     def load_config(self) -> None:
         for key, value in self.options.items():
             self.cfg.set(key, value)
+        hide_server_header()
 
     def load(self):
         from app import create_app
@@ -51,10 +87,7 @@ def run_server(host: str, port: int, workers: int) -> None:
         {
             "bind": f"{host}:{port}",
             "workers": workers,
-            "worker_class": "gthread",
-            "threads": 4,
-            "timeout": 30,
-            "graceful_timeout": 10,
+            **SERVER_SETTINGS,
             "accesslog": "-",
         }
     ).run()
@@ -80,6 +113,10 @@ def with_server_options(command):
 def serve(context: CommandContext, host: str, port: int, workers: int) -> None:
     """Serve the API with gunicorn."""
     context.require_schema()
+    if runs_as_owner(context.engine):
+        click.echo(f"{PROGRAM}: warning: serving as a database role that owns the tables or is "
+                   "a superuser, which could rewrite the audit log; run the service as its own "
+                   "role (README, Running on PostgreSQL)", err=True)
     run_server(host, port, workers)
 
 

@@ -73,7 +73,7 @@ def api_timings(backend: str, rows: list[dict[str, str]],
                 repeat: int) -> tuple[list[float], list[float]]:
     """Time GET /places for every row, and GET /policy as often: the floor of any
     authenticated call on this engine (token look-up, throttle check, transaction)."""
-    from api import create_app
+    from app import create_app
 
     with tempfile.TemporaryDirectory() as folder:
         url = create_migrated_database(backend, Path(folder))

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shelter_match.clock import Clock, rfc3339, system_clock
 from shelter_match.config import Settings, load_settings
+from shelter_match.database_roles import grant_service_role
 from shelter_match.db import check_connection, create_database_engine, make_session_factory
 from shelter_match.errors import DatabaseUnavailable, ShelterMatchError, ValidationFailed
 from shelter_match.migrate import current_revision, head_revision, upgrade
@@ -79,6 +80,19 @@ def db_upgrade(context: CommandContext) -> None:
     """Create or upgrade the schema to the newest migration."""
     upgrade(context.engine)
     click.echo(f"database at revision {current_revision(context.engine)}")
+
+
+@db.command("grant")
+@click.option("--role", required=True, metavar="ROLE",
+              help="The service's own PostgreSQL role (owns nothing), e.g. shelter_match_app.")
+@pass_context
+def db_grant(context: CommandContext, role: str) -> None:
+    """Grant the service's role its privileges (run as the owner, after each upgrade)."""
+    context.require_schema()
+    statements = grant_service_role(context.engine, role)
+    for statement in statements:
+        click.echo(statement)
+    click.echo(f"granted {role}: read and write, the audit log append-only")
 
 
 @cli.group()
@@ -166,7 +180,7 @@ def user_set_password(context: CommandContext, name: str, password_stdin: bool) 
     click.echo(f"password set for {name}")
 
 
-@cli.command("audit")
+@cli.group("audit", invoke_without_command=True)
 @click.option("--since", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
               help="From this UTC date or time.")
 @click.option("--until", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
@@ -174,10 +188,13 @@ def user_set_password(context: CommandContext, name: str, password_stdin: bool) 
 @click.option("--user", "actor_name", help="Only what this user did.")
 @click.option("--action", help="Only this action, e.g. address.disclosed.")
 @click.option("--limit", type=click.IntRange(1, 1_000_000), default=1000, show_default=True)
-@pass_context
-def audit_log(context: CommandContext, since: datetime | None, until: datetime | None,
+@click.pass_context
+def audit_log(ctx: click.Context, since: datetime | None, until: datetime | None,
               actor_name: str | None, action: str | None, limit: int) -> None:
     """List the audit log, oldest first, one event per line (tab-separated)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    context: CommandContext = ctx.obj
     context.require_schema()
     with context.sessions() as session:
         events = audit.list_events(
@@ -198,17 +215,36 @@ def audit_log(context: CommandContext, since: datetime | None, until: datetime |
             ]))
 
 
+@audit_log.command("verify")
+@click.option("--anchor", metavar="HASH",
+              help="A head printed by an earlier verify, kept elsewhere: fail if the chain "
+                   "no longer holds it (newest events removed, or the chain rewritten).")
+@pass_context
+def audit_verify(context: CommandContext, anchor: str | None) -> None:
+    """Check the audit log's hash chain; exit non-zero naming the first event changed."""
+    context.require_schema()
+    with context.engine.connect() as connection:
+        report = audit.verify_chain(connection, anchor=anchor)
+    if report.problem is not None:
+        raise ShelterMatchError(f"audit trail broken: {report.problem}")
+    if report.anchor_found is False:
+        raise ShelterMatchError(f"audit trail broken: the anchor {anchor} is not in the chain "
+                                "(its newest events were removed, or it was rewritten)")
+    click.echo(f"audit trail intact: {report.events} event(s), head {report.head}")
+
+
 @cli.command("purge")
 @click.option("--older-than", "older_than_days", type=int, required=True, metavar="DAYS",
               help="Erase client details of requests closed more than DAYS days ago.")
 @pass_context
 def purge(context: CommandContext, older_than_days: int) -> None:
-    """Erase case references and coordinates of long-closed requests (retention)."""
+    """Erase case references and points of long-closed requests; close abandoned ones."""
     context.require_schema()
     with context.sessions.begin() as session:
         result = retention.purge(session, older_than_days=older_than_days,
                                  now=context.clock.now())
-    click.echo(f"purged {result.requests} request(s), {result.idempotency_keys} replay record(s)")
+    click.echo(f"purged {result.requests} request(s), {result.idempotency_keys} replay record(s); "
+               f"closed {result.closed_open_requests} request(s) left open")
 
 
 @cli.group()

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import settings
 from sqlalchemy.orm import Session
 
 from shelter_match.clock import FrozenClock
@@ -31,6 +32,15 @@ BACKENDS = [b for b in os.environ.get("SHELTER_MATCH_TEST_BACKENDS", "sqlite,pos
             .split(",") if b]
 # 03:00 on a November night, when crisis workers call.
 NIGHT = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
+
+
+# Property tests draw new random examples at every run on a developer's machine (a failure
+# is kept in .hypothesis/ and replayed first next time). CI draws the same examples every
+# run: a red CI must mean that the change broke something, never that this run happened to
+# draw an example no run drew before; such an example is found by `make test` locally.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if IN_CI:
+    settings.load_profile("ci")
 
 
 def pytest_configure(config) -> None:

@@ -10,6 +10,7 @@ import marshmallow as ma
 
 from api.reasons import sentences
 from api.schemas.fields import UTCDateTime, drop_unless
+from shelter_match.models import OUTCOMES
 from shelter_match.services.proposals import score_of
 from shelter_match.services.requests import (
     MAX_ADULTS,
@@ -63,7 +64,10 @@ class PlacementRequestCreateSchema(ma.Schema):
         required=True, validate=ma.validate.Length(1, MAX_CASE_REFERENCE),
         metadata={"example": "VT-2026-0042",
                   "description": "Pseudonymous: letters, digits, '.', '_', '/', '-', with at "
-                                 "least one digit; a name or a BSN is refused."})
+                                 "least one digit. Refused (422): a name, nine digits "
+                                 "passing the BSN elfproef anywhere in it (also written "
+                                 "1234.56.782 or 123 456 782), and a full date more than "
+                                 "12 years ago (a birth date)."})
     origin_region_code = ma.fields.String(load_default=None, metadata={
         "example": "GM0599",
         "description": "Her region. Required unless `origin` names where she lives; when both "
@@ -112,6 +116,12 @@ class PlacementRequestSchema(ma.Schema):
     status = ma.fields.String(metadata={"enum": list(STATUSES)})
     created_at = UTCDateTime(attribute="request.created_at")
     closed_at = UTCDateTime(attribute="request.closed_at", allow_none=True)
+    outcome = ma.fields.String(
+        attribute="request.outcome", allow_none=True, metadata={
+            "enum": list(OUTCOMES),
+            "description": "Why a cancelled request closed without a placement (`other` when "
+                           "nobody said, also when it was closed after being left open past "
+                           "the policy's close_open_requests_after_days); null otherwise."})
     case_reference = ma.fields.String(attribute="request.case_reference", allow_none=True,
                                       metadata={"description": "Erased by retention."})
     origin_region_code = ma.fields.String(attribute="request.origin_region_code")

@@ -3,6 +3,7 @@ import marshmallow as ma
 from shelter_match.services.policy import (
     DEFAULT_PLACE_RADIUS_KM,
     DEFAULT_WEIGHTS,
+    MAX_CLOSE_OPEN_REQUESTS_AFTER_DAYS,
     MAX_DISTANCE_KM,
     MAX_HOLD_MINUTES,
     MAX_PLACE_RADIUS_KM,
@@ -81,6 +82,13 @@ class PolicySchema(ma.Schema):
     ranking_weights = ma.fields.Nested(
         RankingWeightsSchema, load_default=lambda: dict(DEFAULT_WEIGHTS),
         metadata={"description": "How proposals are ranked (optional; solver defaults)."},
+    )
+    close_open_requests_after_days = ma.fields.Integer(
+        strict=True, load_default=30, validate=Range(1, MAX_CLOSE_OPEN_REQUESTS_AFTER_DAYS),
+        metadata={"description": "A request left open this many days after it was made is "
+                                 "closed with outcome `other` by `shelter-match purge`, so "
+                                 "that its client details are erased in turn (never one on "
+                                 "the waiting list). Optional; 30.", "example": 30},
     )
     danger_place_radius_km = ma.fields.Nested(
         PlaceRadiusSchema, load_default=lambda: dict(DEFAULT_PLACE_RADIUS_KM),

@@ -5,6 +5,7 @@ from shelter_match.models.network import UNIT_CHANGE_CAUSES, Location, Region, U
 from shelter_match.models.people import ROLES, ApiToken, User, user_locations
 from shelter_match.models.placements import (
     HOLD_STATUSES,
+    OUTCOMES,
     REQUEST_STATUSES,
     Hold,
     Placement,
@@ -13,6 +14,7 @@ from shelter_match.models.placements import (
 from shelter_match.models.places import RegionGemeente
 from shelter_match.models.records import (
     AuditEvent,
+    AuditLink,
     AuthFailureWindow,
     IdempotencyKey,
     PolicyRecord,
@@ -20,11 +22,13 @@ from shelter_match.models.records import (
 
 __all__ = [
     "HOLD_STATUSES",
+    "OUTCOMES",
     "REQUEST_STATUSES",
     "ROLES",
     "UNIT_CHANGE_CAUSES",
     "ApiToken",
     "AuditEvent",
+    "AuditLink",
     "AuthFailureWindow",
     "Base",
     "Hold",

@@ -19,6 +19,11 @@ from solver.vocabulary import LEVELS
 # active hold whose expires_at lies in the future, which no stored flag could track.
 REQUEST_STATUSES = ("open", "placed", "cancelled")
 HOLD_STATUSES = ("active", "released", "confirmed", "expired", "cancelled")
+# Why a request closed without a placement (CONTRACT 4.3), kept for the unmet-demand
+# figures. Set exactly when the request is cancelled; `other` when nobody said why,
+# also when the retention run closes a request that was left open.
+OUTCOMES = ("ambulant_support", "own_network", "client_withdrew", "placed_outside_service",
+            "no_place_found", "other")
 
 
 class PlacementRequest(Base):
@@ -29,6 +34,12 @@ class PlacementRequest(Base):
         CheckConstraint(in_list_check("risk_level", LEVELS), name="risk_level"),
         CheckConstraint(in_list_check("status", REQUEST_STATUSES), name="status"),
         CheckConstraint("adults >= 1 AND children >= 0", name="household"),
+        CheckConstraint(f"outcome IS NULL OR {in_list_check('outcome', OUTCOMES)}",
+                        name="outcome"),
+        # Only a cancelled request has an outcome, and every cancelled one has one: a
+        # state added later (waiting) has none until it is cancelled.
+        CheckConstraint("(status = 'cancelled') = (outcome IS NOT NULL)",
+                        name="outcome_when_cancelled"),
         Index("ix_placement_requests_created_by_status", "created_by", "status"),
     )
 
@@ -60,6 +71,7 @@ class PlacementRequest(Base):
     status: Mapped[str] = mapped_column(String(10), default="open", index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    outcome: Mapped[str | None] = mapped_column(String(30), default=None)
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     @property

@@ -26,8 +26,10 @@ class PolicyRecord(Base):
 class AuditEvent(Base):
     """One line of the append-only audit log: who did what, when, to which object.
 
-    Database triggers refuse UPDATE and DELETE on this table (see the migration). It holds
-    no client data: objects are named by id, never by case reference.
+    Database triggers refuse UPDATE, DELETE and TRUNCATE on this table (see the
+    migrations), and the service's own database role may only SELECT and INSERT it. It
+    holds no client data: objects are named by id, never by case reference. Every event
+    is linked into the hash chain (`AuditLink`) when its transaction commits.
     """
 
     __tablename__ = "audit_events"
@@ -41,6 +43,27 @@ class AuditEvent(Base):
     object_type: Mapped[str] = mapped_column(String(30))
     object_id: Mapped[str | None] = mapped_column(String(36))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class AuditLink(Base):
+    """One link of the audit log's hash chain: the event at position `seq`.
+
+    `hash` is SHA-256 over the previous link's hash and the event's canonical JSON
+    (shelter_match.services.audit), so altering, removing or inserting an event breaks
+    the chain from there on. The links live beside the events rather than in them so that
+    an event is written at once (and read back in its own transaction) while the chain's
+    lock is taken only for the moment of commit. Append-only like the events.
+    """
+
+    __tablename__ = "audit_chain"
+    __table_args__ = (CheckConstraint("seq >= 1", name="seq_positive"),)
+
+    # Assigned under the chain's lock as the head's seq + 1: a primary key, so two
+    # appenders that somehow read the same head cannot both commit (no fork, ever).
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    event_id: Mapped[int] = mapped_column(Integer, unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class IdempotencyKey(Base):

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from shelter_match.db import command
 from shelter_match.errors import Conflict, NotFound, ValidationFailed
-from shelter_match.models import HOLD_STATUSES, Hold, Location, PlacementRequest, Unit
+from shelter_match.models import HOLD_STATUSES, OUTCOMES, Hold, Location, PlacementRequest, Unit
 from shelter_match.services import audit, unit_state
 from shelter_match.services.auth import Principal
 from shelter_match.services.policy import get_policy
@@ -101,13 +101,17 @@ def release_hold(session: Session, hold_id: str, *, actor: Principal, now: datet
 
 @command
 def cancel_request(
-    session: Session, request_id: str, *, actor: Principal, now: datetime
+    session: Session, request_id: str, *, actor: Principal, now: datetime,
+    outcome: str = "other",
 ) -> PlacementRequest:
     """Close an open request as cancelled and release its active hold; 409 once placed."""
+    if outcome not in OUTCOMES:
+        raise ValidationFailed({"outcome": [f"Must be one of: {', '.join(OUTCOMES)}."]})
     request = get_request(session, request_id, actor=actor)
     if request.status != "open":
         raise Conflict(f"The request is {request.status}; it cannot be cancelled.")
-    if not lock_open_request(session, request.id, status="cancelled", closed_at=now):
+    if not lock_open_request(session, request.id, status="cancelled",
+                             closed_at=now, outcome=outcome):
         raise Conflict("The request is no longer open.")
     hold = session.scalar(select(Hold).where(Hold.request_id == request.id,
                                              active_hold_sql(now)))
@@ -115,7 +119,8 @@ def cancel_request(
         unit_state.release(session, hold, actor=actor, now=now, cause="cancel")
     unit_state.expire_holds_of_request(session, request.id, now=now)
     audit.record(session, actor=actor, action="request.cancelled",
-                 object_type="placement_request", object_id=request.id, now=now)
+                 object_type="placement_request", object_id=request.id, now=now,
+                 outcome=outcome)
     session.refresh(request)
     return request
 

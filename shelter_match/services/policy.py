@@ -26,6 +26,7 @@ MAX_HOLD_MINUTES = 24 * 60
 MAX_STALE_AFTER_HOURS = 30 * 24
 MAX_WEIGHT = 1_000_000  # a thousand km of detour: anything larger is a typo
 MAX_PLACE_RADIUS_KM = 50
+MAX_CLOSE_OPEN_REQUESTS_AFTER_DAYS = 365
 
 # The solver's ranking weights (metre-equivalents), tunable by an admin; the solver's own
 # defaults until she does.
@@ -52,6 +53,10 @@ class Policy:
     danger_place_radius_km: dict[str, int] = field(
         default_factory=lambda: dict(DEFAULT_PLACE_RADIUS_KM)
     )
+    # A request still open this long after it was made is closed (outcome `other`) by the
+    # retention run, so that its client details are purged in turn. Never a request on
+    # the waiting list: waiting is not being left open.
+    close_open_requests_after_days: int = 30
 
     def as_document(self) -> dict[str, Any]:
         return asdict(self)
@@ -86,8 +91,12 @@ def validate_document(document: dict[str, Any]) -> Policy:
     if not isinstance(document.get("rood_outside_origin_region"), bool):
         errors["rood_outside_origin_region"] = ["Must be true or false."]
     for name, upper in (("hold_minutes", MAX_HOLD_MINUTES),
-                        ("stale_after_hours", MAX_STALE_AFTER_HOURS)):
-        value = document.get(name)
+                        ("stale_after_hours", MAX_STALE_AFTER_HOURS),
+                        ("close_open_requests_after_days", MAX_CLOSE_OPEN_REQUESTS_AFTER_DAYS)):
+        # Added later than the others: a document without it (older clients, stored
+        # policies) keeps the default.
+        value = (document.get(name, Policy.close_open_requests_after_days)
+                 if name == "close_open_requests_after_days" else document.get(name))
         if not isinstance(value, int) or not _is_int(value) or not 1 <= value <= upper:
             errors[name] = [f"Must be a whole number from 1 to {upper}."]
     weights = _whole_numbers(document, "ranking_weights", DEFAULT_WEIGHTS, MAX_WEIGHT, errors)
@@ -102,6 +111,8 @@ def validate_document(document: dict[str, Any]) -> Policy:
         stale_after_hours=document["stale_after_hours"],
         ranking_weights=weights,
         danger_place_radius_km=radii,
+        close_open_requests_after_days=document.get(
+            "close_open_requests_after_days", Policy.close_open_requests_after_days),
     )
 
 

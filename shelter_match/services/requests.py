@@ -12,7 +12,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
@@ -151,12 +151,32 @@ def is_bsn(digits: str) -> bool:
     return total % 11 == 0 and digits != "000000000"
 
 
+# Digits written in groups, as BSNs are on passports and letters: 1234.56.782, 123 456 782.
+BSN_GROUPING = re.compile(r"\d+(?:[._/ -]\d+)+")
+# Full dates with separators, year first or last: 1987-03-12, 12.3.1987, 12/03/1987.
+DATE_SEPARATOR = r"[._/ -]"
+YEAR_FIRST = re.compile(rf"(?<!\d)(?=(\d{{4}})({DATE_SEPARATOR})(\d{{1,2}})\2(\d{{1,2}})(?!\d))")
+YEAR_LAST = re.compile(rf"(?<!\d)(?=(\d{{1,2}})({DATE_SEPARATOR})(\d{{1,2}})\2(\d{{4}})(?!\d))")
+# A full date further back than this is most likely a birth date (nobody is placed
+# through this service as a baby; a case is never that old). Recent dates are case dates.
+BIRTH_DATE_YEARS = 12
+EARLIEST_YEAR = 1900
+
+
 def _bsn_candidates(reference: str) -> list[str]:
-    """Return each run of digits, and each 9 digits written in groups (1234.56.782)."""
-    candidates = re.findall(r"\d+", reference)
-    # Why the groups: a BSN is often written with dots or dashes, and a reference is no
-    # less identifying for it. Only nine digits in all, so YYYY-NNNN references stay free.
-    for written in re.findall(r"\d+(?:[._/-]\d+)+", reference):
+    """Return every nine digits in `reference` that could be a BSN, and eight-digit runs.
+
+    Every nine-digit window of each unbroken run of digits (a BSN hides as well in
+    VT2026111222333 as in 1112223330), and every nine digits written in consecutive groups
+    (1234.56.782, 123 456 782). Groups are joined only to exactly nine digits, so that a
+    reference like VT-2026-11-22-0042 is not refused for the digits of a date and a number.
+    """
+    candidates: list[str] = []
+    for run in re.findall(r"\d+", reference):
+        if len(run) == 8:
+            candidates.append(run)  # the oldest BSNs have eight digits
+        candidates.extend(run[start:start + 9] for start in range(len(run) - 8))
+    for written in BSN_GROUPING.findall(reference):
         groups = re.split(r"\D", written)
         for start in range(len(groups)):
             for end in range(start + 2, len(groups) + 1):
@@ -166,12 +186,52 @@ def _bsn_candidates(reference: str) -> list[str]:
     return candidates
 
 
-def case_reference_errors(reference: str) -> list[str]:
-    """Return why a case reference is refused (it must not be a name or a BSN)."""
+def _dates_in(reference: str) -> list[date]:
+    """Return every full calendar date written in `reference`, with or without separators."""
+    found: list[tuple[str, str, str]] = []
+    for match in YEAR_FIRST.finditer(reference):
+        year, _, month, day = match.groups()
+        found.append((year, month, day))
+    for match in YEAR_LAST.finditer(reference):
+        day, _, month, year = match.groups()
+        found.append((year, month, day))
+    for run in re.findall(r"\d{8,}", reference):
+        for start in range(len(run) - 7):
+            window = run[start:start + 8]
+            found.append((window[:4], window[4:6], window[6:]))   # 19870312
+            found.append((window[4:], window[2:4], window[:2]))   # 12031987
+    dates = []
+    for year, month, day in found:
+        if int(year) < EARLIEST_YEAR:
+            continue
+        try:
+            dates.append(date(int(year), int(month), int(day)))
+        except ValueError:
+            continue  # no such day: digits, not a date
+    return dates
+
+
+def _years_before(today: date, years: int) -> date:
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - years, day=28)
+
+
+def case_reference_errors(reference: str, *, today: date | None = None) -> list[str]:
+    """Return why a case reference is refused: it must not be a name, a BSN or a birth date."""
     if not reference:
         return ["Must not be empty."]
     if len(reference) > MAX_CASE_REFERENCE:
         return [f"Must be at most {MAX_CASE_REFERENCE} characters."]
+    # Before the character rules, so that "123 456 782" is refused for what it is.
+    if any(is_bsn(digits) for digits in _bsn_candidates(reference)):
+        return ["Looks like a BSN (nine digits that pass the elfproef): use a pseudonymous "
+                "reference, never a citizen service number."]
+    cutoff = _years_before(today or datetime.now(UTC).date(), BIRTH_DATE_YEARS)
+    if any(written < cutoff for written in _dates_in(reference)):
+        return [f"Holds a date more than {BIRTH_DATE_YEARS} years ago, which looks like a "
+                "birth date: use a pseudonymous reference such as VT-2026-0042."]
     if not CASE_REFERENCE.match(reference):
         return [
             "Use only letters, digits, '.', '_', '/' and '-', starting with a letter or "
@@ -180,9 +240,6 @@ def case_reference_errors(reference: str) -> list[str]:
     if not any(ch.isdigit() for ch in reference):
         return ["Must contain a digit: a pseudonymous reference such as VT-2026-0042, "
                 "never a name."]
-    if any(is_bsn(digits) for digits in _bsn_candidates(reference)):
-        return ["Looks like a BSN: use a pseudonymous reference, never a citizen service "
-                "number."]
     return []
 
 
@@ -228,13 +285,14 @@ def resolve_point(point: PointData, name: str, errors: dict[str, list[str]],
 
 
 def validate_request(
-    session: Session, data: RequestData
+    session: Session, data: RequestData, *, now: datetime | None = None
 ) -> tuple[ResolvedPoint | None, ResolvedPoint | None, str | None]:
     """Return the resolved danger and current points and the origin region, or raise
     ValidationFailed."""
     errors: dict[str, list[str]] = {}
     suggestions: dict[str, list[str]] = {}
-    reference_errors = case_reference_errors(data.case_reference)
+    reference_errors = case_reference_errors(data.case_reference,
+                                             today=now.date() if now else None)
     if reference_errors:
         errors["case_reference"] = reference_errors
     origin_region_code = _origin_region(session, data, errors, suggestions)
@@ -306,7 +364,7 @@ def create_request(
     session: Session, data: RequestData, *, actor: Principal, now: datetime
 ) -> PlacementRequest:
     """Create an open placement request; raise ValidationFailed and write nothing if invalid."""
-    danger, current, origin_region_code = validate_request(session, data)
+    danger, current, origin_region_code = validate_request(session, data, now=now)
     assert danger is not None and origin_region_code is not None
     danger_lat, danger_lon = round_point(danger.lat, danger.lon)
     current_lat, current_lon = round_point(current.lat, current.lon) if current else (None, None)

@@ -137,6 +137,7 @@ def test_release_and_cancel_over_the_api(client, session, clock, network, worker
     cancelled = client.post(f"/api/v1/placement-requests/{created['id']}/cancel",
                             headers=worker.headers)
     assert cancelled.status_code == 200 and cancelled.get_json()["status"] == "cancelled"
+    assert cancelled.get_json()["outcome"] == "other"  # the contract's default
     session.expire_all()
     assert session.get(Unit, unit.id).status == "free"
     before = snapshot(session)
@@ -192,6 +193,9 @@ def test_invalid_transitions_are_409_and_change_nothing(client, session, clock, 
 @pytest.mark.parametrize(("change", "field"), [
     ({"case_reference": "Fatima Jansen"}, "case_reference"),
     ({"case_reference": "111222333"}, "case_reference"),
+    ({"case_reference": "VT2026111222333"}, "case_reference"),
+    ({"case_reference": "1112223330"}, "case_reference"),
+    ({"case_reference": "Fatima.ElAmrani.1987-03-12"}, "case_reference"),
     ({"case_reference": "x1" * 40}, "case_reference"),
     ({"origin_region_code": "GM9999"}, "origin_region_code"),
     ({"risk_level": "paars"}, "risk_level"),

@@ -49,29 +49,72 @@ def test_bsn_elfproef_refuses_other_numbers(number):
     assert not is_bsn(number)
 
 
-@pytest.mark.parametrize("reference",
-                         ["VT-2026-0042", "case.17", "A1", "2026/0042_b", "x" * 63 + "1",
-                          "VT-123-456-783"])  # nine digits in groups failing the elfproef
-def test_pseudonymous_references_are_accepted(reference):
-    assert case_reference_errors(reference) == []
+# The case-reference check, as a table. A reference must not identify her: no name, no BSN
+# (nine digits passing the elfproef, anywhere in it, also in the usual groupings) and no
+# full date more than 12 years back (a birth date). Checked on 2026-11-22, the test night.
+GOOD_REFERENCES = [
+    "VT-2026-0042",
+    "case.17",
+    "A1",
+    "2026/0042_b",
+    "x" * 63 + "1",
+    "VT-123-456-783",          # nine digits in groups failing the elfproef
+    "VT-2026-11-22-0042",      # today's date and a number: a case, not a person
+    "VT-2026-11-22",
+    "20261122-0042",           # the same without separators in the date
+    "VT-2014-12-01-7",         # less than 12 years ago
+    "VT20260042111",           # 11 digits: no window of nine passes the elfproef
+    "VT-1987-7",               # a year alone is not a date
+    "VT-2010-13-45",           # no such date
+]
+BAD_REFERENCES = [
+    ("Jan Jansen", "letters"),           # a name, with a space
+    ("JanJansen", "digit"),              # no digit: a name, not a reference
+    ("123456782", "BSN"),                # a BSN
+    ("VT-111222333", "BSN"),             # a BSN inside a reference
+    ("1234.56.782", "BSN"),              # a BSN written in groups, as on a passport
+    ("123 456 782", "BSN"),              # ... or with spaces
+    ("123-456-782", "BSN"),
+    ("12.34.56.782", "BSN"),
+    ("VT-123-456-782", "BSN"),           # a BSN in groups inside a reference
+    ("VT-9-1234.56.782", "BSN"),         # ... after another group
+    ("VT2026111222333", "BSN"),          # a BSN inside a longer run of digits
+    ("1112223330", "BSN"),               # a BSN and one digit more
+    ("0111222333", "BSN"),               # a digit less in front
+    ("VT-2026-111222333-1", "BSN"),
+    ("12345672", "BSN"),                 # an old eight-digit BSN
+    ("Fatima.ElAmrani.1987-03-12", "date"),  # a name and a birth date
+    ("FEA-12-03-1987", "date"),          # day-month-year
+    ("FEA-12.3.1987", "date"),
+    ("FEA19870312", "date"),             # run together
+    ("VT-25121985-1", "date"),
+    ("VT-2014-11-21", "date"),           # just over 12 years ago
+    ("-VT1", "letters"),                 # must start with a letter or digit
+    ("VT 2026", "letters"),              # spaces
+    ("Zoë-1", "letters"),                # not ASCII
+    ("x" * 64 + "1", "64"),              # too long
+    ("", "empty"),
+]
 
 
-@pytest.mark.parametrize("reference", [
-    "Jan Jansen",          # a name, with a space
-    "JanJansen",           # no digit: a name, not a reference
-    "123456782",           # a BSN
-    "VT-111222333",        # a BSN inside a reference
-    "1234.56.782",         # a BSN written in groups, as on a passport
-    "VT-123-456-782",      # a BSN in groups inside a reference
-    "VT-9-1234.56.782",    # ... after another group
-    "-VT1",                # must start with a letter or digit
-    "VT 2026",             # spaces
-    "Zoë-1",               # not ASCII
-    "x" * 64 + "1",        # too long
-    "",
-])
-def test_names_bsns_and_odd_references_are_refused(reference):
-    assert case_reference_errors(reference)
+@pytest.mark.parametrize("reference", GOOD_REFERENCES)
+def test_pseudonymous_references_are_accepted(reference, clock):
+    assert case_reference_errors(reference, today=clock.now().date()) == []
+
+
+@pytest.mark.parametrize(("reference", "why"), BAD_REFERENCES)
+def test_names_bsns_birth_dates_and_odd_references_are_refused(reference, why, clock):
+    errors = case_reference_errors(reference, today=clock.now().date())
+    assert len(errors) == 1 and why.lower() in errors[0].lower()
+
+
+@pytest.mark.parametrize("reference", ["VT2026111222333", "Fatima.ElAmrani.1987-03-12",
+                                       "123 456 782"])
+def test_an_identifying_reference_is_422_naming_case_reference_and_nothing_is_written(
+        session, clock, reference):
+    before = session.scalar(select(func.count()).select_from(PlacementRequest))
+    assert list(errors_of(session, clock, case_reference=reference)) == ["case_reference"]
+    assert session.scalar(select(func.count()).select_from(PlacementRequest)) == before
 
 
 def test_create_request_rounds_the_danger_and_audits_without_client_data(session, clock):

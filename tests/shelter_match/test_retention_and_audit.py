@@ -3,15 +3,21 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from seed.loaders import seed_regions
 from shelter_match.db import create_database_engine
 from shelter_match.errors import ValidationFailed
-from shelter_match.models import IdempotencyKey, PlacementRequest
+from shelter_match.migrate import upgrade
+from shelter_match.models import AuditEvent, IdempotencyKey, PlacementRequest, Unit, User
+from shelter_match.services import holds
+from shelter_match.services.policy import get_policy, replace_policy, validate_document
 from shelter_match.services.retention import purge
 from testbed.cli import run_cli
-from tests.factories import make_caller
+from testbed.databases import create_empty_database, drop_database
+from tests.conftest import NIGHT
+from tests.factories import make_caller, make_location, make_request, principal_of
 
 
 def closed_request(session, clock, user, *, closed_days_ago: int | None, status="cancelled"):
@@ -22,12 +28,15 @@ def closed_request(session, clock, user, *, closed_days_ago: int | None, status=
         risk_level="rood",
         danger_lat=51.92,
         danger_lon=4.40,
+        danger_place="Schiedam",
+        danger_place_kind="gemeente",
         current_lat=51.91,
         current_lon=4.47,
         adults=1,
         children=2,
         excluded_location_ids=["x"],
         status=status if closed_days_ago is not None else "open",
+        outcome="other" if closed_days_ago is not None and status == "cancelled" else None,
         created_at=clock.now() - timedelta(days=(closed_days_ago or 0) + 1),
         closed_at=(None if closed_days_ago is None
                    else clock.now() - timedelta(days=closed_days_ago)),
@@ -48,7 +57,10 @@ def test_purge_erases_details_of_long_closed_requests_only(session, clock):
     for erased in (old, old_placed):
         session.refresh(erased)
         assert erased.case_reference is None
-        assert (erased.danger_lat, erased.danger_lon, erased.current_lat) == (None, None, None)
+        assert (erased.danger_lat, erased.danger_lon, erased.current_lat,
+                erased.current_lon) == (None, None, None, None)
+        # The place name is as telling as the coordinates: it goes too.
+        assert (erased.danger_place, erased.danger_place_kind) == (None, None)
         assert erased.excluded_location_ids == []
         assert erased.purged_at == clock.now()
         # What the solidarity figures need stays.
@@ -58,6 +70,112 @@ def test_purge_erases_details_of_long_closed_requests_only(session, clock):
         session.refresh(kept)
         assert kept.case_reference is not None and kept.danger_lat == 51.92
     assert purge(session, older_than_days=30, now=clock.now()).requests == 0
+
+
+def open_request(session, clock, user, *, days_old: int):
+    request = closed_request(session, clock, user, closed_days_ago=None)
+    request.created_at = clock.now() - timedelta(days=days_old)
+    session.flush()
+    return request
+
+
+def test_purge_closes_requests_left_open_past_the_policy_limit_then_purges_them(session, clock):
+    worker = make_caller(session, clock, "crisis_worker")
+    abandoned = open_request(session, clock, worker.user, days_old=31)
+    recent = open_request(session, clock, worker.user, days_old=29)
+    result = purge(session, older_than_days=90, now=clock.now())
+    assert (result.closed_open_requests, result.requests) == (1, 0)
+    session.refresh(abandoned)
+    session.refresh(recent)
+    assert (abandoned.status, abandoned.outcome, abandoned.closed_at) == (
+        "cancelled", "other", clock.now())
+    assert abandoned.case_reference is not None  # closed now; purged after the retention period
+    assert (recent.status, recent.outcome, recent.closed_at) == ("open", None, None)
+    event = session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "request.closed_unattended")).one()
+    assert event.object_id == abandoned.id and event.detail["outcome"] == "other"
+
+    later = clock.now() + timedelta(days=91)
+    assert purge(session, older_than_days=90, now=later).requests == 1
+    session.refresh(abandoned)
+    assert abandoned.case_reference is None and abandoned.danger_place is None
+
+
+def test_purge_follows_the_policy_limit_and_spares_a_request_being_held(session, clock):
+    admin = make_caller(session, clock, "admin")
+    worker = make_caller(session, clock, "crisis_worker")
+    document = get_policy(session).as_document() | {"close_open_requests_after_days": 7}
+    replace_policy(session, document, actor=principal_of(session, admin), now=clock.now())
+    week_old = open_request(session, clock, worker.user, days_old=8)
+    held = make_request(session, clock, worker)
+    held.created_at = clock.now() - timedelta(days=8)
+    unit = session.scalars(select(Unit).where(
+        Unit.location_id == make_location(session, clock, units=(("A", 4),)).id)).one()
+    holds.create_hold(session, held.id, unit.id, actor=principal_of(session, worker),
+                      now=clock.now())
+    assert purge(session, older_than_days=30, now=clock.now()).closed_open_requests == 1
+    session.refresh(week_old)
+    session.refresh(held)
+    assert week_old.status == "cancelled" and held.status == "open"
+
+
+@pytest.mark.parametrize("days", [0, 366, "30", True])
+def test_policy_refuses_a_nonsense_limit_for_open_requests(session, clock, days):
+    admin = make_caller(session, clock, "admin")
+    document = get_policy(session).as_document() | {"close_open_requests_after_days": days}
+    with pytest.raises(ValidationFailed) as raised:
+        replace_policy(session, document, actor=principal_of(session, admin), now=clock.now())
+    assert list(raised.value.errors) == ["close_open_requests_after_days"]
+
+
+def test_a_stored_policy_without_the_limit_keeps_the_default(session, clock):
+    document = get_policy(session).as_document()
+    del document["close_open_requests_after_days"]
+    assert validate_document(document).close_open_requests_after_days == 30
+
+
+def test_cancel_records_an_outcome_and_refuses_an_unknown_one(session, clock):
+    worker = make_caller(session, clock, "crisis_worker")
+    me = principal_of(session, worker)
+    first, second = make_request(session, clock, worker), make_request(session, clock, worker)
+    assert holds.cancel_request(session, first.id, actor=me, now=clock.now()).outcome == "other"
+    cancelled = holds.cancel_request(session, second.id, actor=me, now=clock.now(),
+                                     outcome="own_network")
+    assert cancelled.outcome == "own_network"
+    third = make_request(session, clock, worker)
+    with pytest.raises(ValidationFailed) as raised:
+        holds.cancel_request(session, third.id, actor=me, now=clock.now(), outcome="bored")
+    assert list(raised.value.errors) == ["outcome"]
+    session.refresh(third)
+    assert (third.status, third.outcome) == ("open", None)
+
+
+def test_the_migration_gives_requests_cancelled_before_it_the_outcome_other(backend, tmp_path):
+    url = create_empty_database(backend, tmp_path)
+    engine = create_database_engine(url)
+    try:
+        upgrade(engine, "0003")
+        with Session(engine) as session, session.begin():
+            seed_regions(session)
+            worker = User(name="w", role="crisis_worker", created_at=NIGHT)
+            session.add(worker)
+            session.flush()
+            for number, status in enumerate(("open", "placed", "cancelled")):
+                session.execute(text(
+                    "INSERT INTO placement_requests (id, created_by, origin_region_code, "
+                    "risk_level, adults, children, needs, excluded_region_codes, "
+                    "excluded_location_ids, status, created_at) VALUES (:id, :user, 'GM0599', "
+                    "'rood', 1, 0, '[]', '[]', '[]', :status, :at)"),
+                    {"id": f"r{number}", "user": worker.id, "status": status,
+                     "at": NIGHT.replace(tzinfo=None)})
+        upgrade(engine)
+        with engine.connect() as connection:
+            outcomes = dict(connection.execute(text(
+                "SELECT status, outcome FROM placement_requests")).all())
+        assert outcomes == {"open": None, "placed": None, "cancelled": "other"}
+    finally:
+        engine.dispose()
+        drop_database(url)
 
 
 def test_purge_removes_replay_records_after_a_day(session, clock):

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from shelter_match.errors import Conflict, PreconditionFailed, ValidationFailed
 from shelter_match.services import availability, locations, regions
 from shelter_match.services.policy import (
+    MAX_CLOSE_OPEN_REQUESTS_AFTER_DAYS,
     MAX_DISTANCE_KM,
     MAX_HOLD_MINUTES,
     MAX_STALE_AFTER_HOURS,
@@ -48,6 +49,8 @@ POLICY_HINTS = {
                             max=MAX_DISTANCE_KM),
     "hold_minutes": _l("Fill in 1 to %(max)d minutes.", max=MAX_HOLD_MINUTES),
     "stale_after_hours": _l("Fill in 1 to %(max)d hours.", max=MAX_STALE_AFTER_HOURS),
+    "close_open_requests_after_days": _l("Fill in 1 to %(max)d days.",
+                                         max=MAX_CLOSE_OPEN_REQUESTS_AFTER_DAYS),
 }
 POLICY_LABELS = {
     "min_distance_km": _l("Minimum distance from the danger (km), per safety code"),
@@ -56,6 +59,7 @@ POLICY_LABELS = {
     "stale_after_hours": _l("Availability counts as out of date after (hours)"),
     "ranking_weights": _l("Ranking weights (advanced)"),
     "danger_place_radius_km": _l("Extra margin when the danger is a place name (km)"),
+    "close_open_requests_after_days": _l("Close a request left open after (days)"),
 }
 PLACE_KINDS = {"gemeente": _l("Municipality"), "place": _l("Town or village")}
 
