@@ -2,6 +2,7 @@ import marshmallow as ma
 
 from shelter_match.services.policy import (
     DEFAULT_PLACE_RADIUS_KM,
+    DEFAULT_POLICY,
     DEFAULT_WEIGHTS,
     MAX_CLOSE_OPEN_REQUESTS_AFTER_DAYS,
     MAX_DISTANCE_KM,
@@ -62,21 +63,25 @@ class PlaceRadiusSchema(ma.Schema):
 
 
 class PolicySchema(ma.Schema):
-    """The placement policy. PUT replaces it whole; it applies to what happens next."""
+    """The placement policy. PUT replaces it whole (a key left out takes its default); it
+    applies to what happens next."""
 
-    min_distance_km = ma.fields.Nested(MinDistanceSchema, required=True)
+    min_distance_km = ma.fields.Nested(
+        MinDistanceSchema, load_default=lambda: dict(DEFAULT_POLICY.min_distance_km))
     rood_outside_origin_region = ma.fields.Boolean(
-        required=True,
+        load_default=DEFAULT_POLICY.rood_outside_origin_region,
         truthy={True},
         falsy={False},
         metadata={"description": "A rood case must be placed outside her origin region."},
     )
     hold_minutes = ma.fields.Integer(
-        required=True, strict=True, validate=Range(1, MAX_HOLD_MINUTES),
+        load_default=DEFAULT_POLICY.hold_minutes, strict=True,
+        validate=Range(1, MAX_HOLD_MINUTES),
         metadata={"description": "How long a hold keeps a unit."},
     )
     stale_after_hours = ma.fields.Integer(
-        required=True, strict=True, validate=Range(1, MAX_STALE_AFTER_HOURS),
+        load_default=DEFAULT_POLICY.stale_after_hours, strict=True,
+        validate=Range(1, MAX_STALE_AFTER_HOURS),
         metadata={"description": "Availability older than this is shown as stale."},
     )
     ranking_weights = ma.fields.Nested(

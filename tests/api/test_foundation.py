@@ -117,11 +117,19 @@ def test_bad_policy_is_422_naming_the_field_and_changes_nothing(client, session,
     assert client.get("/api/v1/policy", headers=admin.headers).get_json() == before
 
 
-def test_missing_policy_field_is_422(client, session, clock):
+def test_a_policy_key_left_out_takes_its_default(client, session, clock):
+    # Contract v2: PUT replaces the policy, and a key left out keeps its default (not the
+    # value it had before), so a client that knows only some keys cannot break the others.
     admin = make_caller(session, clock, "admin")
-    document = {k: v for k, v in VALID_POLICY.items() if k != "hold_minutes"}
-    body = assert_problem(client.put("/api/v1/policy", json=document, headers=admin.headers), 422)
-    assert "hold_minutes" in body["errors"]
+    client.put("/api/v1/policy", json={**VALID_POLICY, "stale_after_hours": 48},
+               headers=admin.headers)
+    response = client.put("/api/v1/policy", json={"hold_minutes": 45}, headers=admin.headers)
+    assert response.status_code == 200, response.get_json()
+    body = client.get("/api/v1/policy", headers=admin.headers).get_json()
+    assert body["hold_minutes"] == 45
+    assert body["stale_after_hours"] == 12
+    assert body["min_distance_km"] == {"groen": 0, "oranje": 25, "rood": 75}
+    assert body["rood_outside_origin_region"] is True
 
 
 def test_malformed_json_is_400(client, session, clock):
