@@ -16,6 +16,9 @@ from werkzeug.exceptions import HTTPException
 from shelter_match.errors import DomainError, ValidationFailed
 
 PROBLEM_JSON = "application/problem+json"
+# What a client is told to wait when the database is unavailable (503): about as long as a
+# PostgreSQL restart or a failover takes; the timeouts bound how long each try may take.
+RETRY_AFTER_SECONDS = 5
 
 
 def problem(

@@ -25,6 +25,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(settings.instance_path))
     app.config.from_mapping(
         DATABASE_URL=settings.database_url,
+        DATABASE_TIMEOUTS=settings.timeouts,
         SECRET_KEY=settings.secret_key,
         CLOCK=system_clock,
         MAX_CONTENT_LENGTH=64 * 1024,
@@ -35,8 +36,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    database.init_app(app)
+    # Flask runs after_request hooks last-registered first: the transaction ends (and a failed
+    # COMMIT becomes its error answer) before the security headers are set on the answer.
     security.init_app(app)
+    database.init_app(app)
     errors.init_app(app)
     api.init_app(app)
     web.init_app(app)

@@ -36,7 +36,8 @@ def init_app(app: Flask) -> None:
         app.extensions[SESSIONS] = factory
         app.extensions["shelter_match.engine"] = connection.engine
     else:
-        engine = create_database_engine(app.config["DATABASE_URL"])
+        engine = create_database_engine(app.config["DATABASE_URL"],
+                                        timeouts=app.config["DATABASE_TIMEOUTS"])
         app.extensions[SESSIONS] = make_session_factory(engine)
         app.extensions["shelter_match.engine"] = engine
     app.extensions[REQUEST_DATABASE] = RequestDatabase(
@@ -44,17 +45,16 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def finish_transaction(response: Response) -> Response:
-        session = g.pop("db_session", None)
-        if session is not None:
-            try:
-                if response.status_code < 400:
-                    session.commit()
-                else:
-                    session.rollback()
-            finally:
-                session.close()
-        for callback in g.pop("after_transaction", []):
-            callback()
+        try:
+            end_transaction(commit=response.status_code < 400)
+            for callback in g.pop("after_transaction", []):
+                callback()
+        except Exception as error:
+            # A COMMIT can fail where no statement did (the database went away in between,
+            # a deferred check): answer it as an error raised in a view, through the app's
+            # handlers (503 with Retry-After when the database is unavailable), never with
+            # the answer whose work was not saved, nor with Werkzeug's own error page.
+            return current_app.make_response(current_app.handle_user_exception(error))
         return response
 
     @app.teardown_request
@@ -62,8 +62,34 @@ def init_app(app: Flask) -> None:
         # Reached with a session still open only when after_request did not run.
         session = g.pop("db_session", None)
         if session is not None:
-            session.rollback()
-            session.close()
+            _discard(session)
+
+
+def end_transaction(*, commit: bool) -> None:
+    """Commit or roll back this request's session, if it opened one, and close it."""
+    session = g.pop("db_session", None)
+    if session is None:
+        return
+    if not commit:
+        # Nothing to keep: a rollback that fails because the connection is gone loses
+        # nothing, and the answer (often a 503 already) stands.
+        _discard(session)
+        return
+    try:
+        session.commit()
+    except Exception:
+        _discard(session)
+        raise
+    session.close()
+
+
+def _discard(session: Session) -> None:
+    """Roll back and close; a connection that is gone is dropped from the pool."""
+    try:
+        session.rollback()
+        session.close()
+    except Exception:
+        session.invalidate()
 
 
 def db_session() -> Session:

@@ -1,22 +1,58 @@
 """Route every error to its answer: problem+json for the API, a page for people.
 
 One home for all error output: HTTP errors raised by Flask and webargs, domain errors
-raised by services, and unexpected exceptions (logged with their traceback, never shown).
+raised by services, the database being down or too slow (503 with Retry-After), and
+unexpected exceptions (logged, never shown). The request's COMMIT fails through here too
+(app/database.py).
+
+An outage makes every request fail the same way, hundreds a second: each failure is one
+log line, and its traceback is written at most once a minute per kind of error.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from api import problems
+from api.problems import RETRY_AFTER_SECONDS
 from app.routing import is_page_request
+from shelter_match.db import is_database_unavailable, unavailable_reason
 from shelter_match.errors import DomainError
 from web import pages
 
 log = logging.getLogger("shelter_match.app")
+
+
+class TracebackLimiter:
+    """Allow one traceback per kind of error per interval; the rest log one line each."""
+
+    def __init__(self, interval: float = 60.0) -> None:
+        self.interval = interval
+        self._last: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, kind: str) -> bool:
+        moment = time.monotonic()
+        with self._lock:
+            last = self._last.get(kind)
+            if last is not None and moment - last < self.interval:
+                return False
+            self._last[kind] = moment
+            return True
+
+
+tracebacks = TracebackLimiter()
+
+
+def _kind(error: BaseException) -> str:
+    original = getattr(error, "orig", None)
+    kinds = [type(error).__qualname__] + ([type(original).__qualname__] if original else [])
+    return "/".join(kinds)
 
 
 def handle_http_exception(error: HTTPException) -> Response:
@@ -34,11 +70,30 @@ def handle_domain_error(error: DomainError) -> Response:
     return problems.domain_problem(error)
 
 
+def handle_database_unavailable(error: Exception) -> Response:
+    """Answer 503 with Retry-After: the database is down, restarting or too slow."""
+    kind = _kind(error)
+    log.error("database unavailable on %s %s: %s", request.method, request.path,
+              unavailable_reason(error), exc_info=error if tracebacks.allow(kind) else None)
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if is_page_request():
+        response = pages.error_page(503)
+        response.headers.update(headers)
+        return response
+    return problems.problem(503, "Service unavailable",
+                            "The database does not answer in time. Try again shortly.",
+                            headers=headers)
+
+
 def handle_unexpected_error(error: Exception) -> Response:
-    """Log an unexpected exception with its traceback; answer 500 without details."""
+    """Log an unexpected exception (its traceback rate-limited); answer 500 without details."""
     if isinstance(error, HTTPException):
         return handle_http_exception(error)
-    log.exception("unhandled error on %s %s", request.method, request.path)
+    if is_database_unavailable(error):
+        return handle_database_unavailable(error)
+    kind = _kind(error)
+    log.error("unhandled error on %s %s: %s", request.method, request.path, kind,
+              exc_info=error if tracebacks.allow(kind) else None)
     if is_page_request():
         return pages.error_page(500)
     return problems.problem(500, "Internal server error",

@@ -19,6 +19,34 @@ SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 
 
 @dataclass(frozen=True)
+class DatabaseTimeouts:
+    """How long the service waits for its database before it answers 503 (README).
+
+    `connect`: to open a connection; `statement`: for one statement (PostgreSQL's
+    statement_timeout; SQLite waits this long for its one write lock); `lock`: for a row
+    lock (PostgreSQL's lock_timeout). A server that stops answering altogether (frozen,
+    cut off) is given up on `deadline` seconds into a statement, on the client's side.
+    """
+
+    connect: float = 3.0
+    statement: float = 5.0
+    lock: float = 2.0
+
+    @property
+    def deadline(self) -> float:
+        # Later than the server's own statement_timeout, which cancels the statement and
+        # keeps the connection; this one closes it.
+        return self.statement + 2.0
+
+
+TIMEOUT_VARIABLES = {
+    "connect": "SHELTER_MATCH_DB_CONNECT_TIMEOUT",
+    "statement": "SHELTER_MATCH_DB_STATEMENT_TIMEOUT",
+    "lock": "SHELTER_MATCH_DB_LOCK_TIMEOUT",
+}
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the service reads from its environment."""
 
@@ -27,6 +55,7 @@ class Settings:
     secret_key: str | None = None
     # How many reverse proxies in front of us may set X-Forwarded-For (0: none).
     proxy_count: int = 0
+    timeouts: DatabaseTimeouts = DatabaseTimeouts()
 
     @property
     def is_sqlite(self) -> bool:
@@ -72,7 +101,24 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         instance_path=instance_path,
         secret_key=environ.get("SHELTER_MATCH_SECRET_KEY") or None,
         proxy_count=_proxy_count(environ.get("SHELTER_MATCH_PROXY_COUNT", "0")),
+        timeouts=_timeouts(environ),
     )
+
+
+def _timeouts(environ: dict[str, str]) -> DatabaseTimeouts:
+    values: dict[str, float] = {}
+    for name, variable in TIMEOUT_VARIABLES.items():
+        raw = environ.get(variable, "").strip()
+        if not raw:
+            continue
+        try:
+            value = float(raw)
+        except ValueError:
+            value = float("nan")
+        if not 0.1 <= value <= 600:  # also refuses nan and inf
+            raise ConfigError(f"{variable} must be a number of seconds between 0.1 and 600.")
+        values[name] = value
+    return DatabaseTimeouts(**values)
 
 
 def _proxy_count(raw: str) -> int:

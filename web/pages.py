@@ -30,6 +30,9 @@ ERROR_TEXTS = {
     429: (_l("Too many attempts"), _l("Wait a few minutes and try again.")),
     500: (_l("Something went wrong"), _l("Something went wrong on our side; it has been "
                                          "logged. Try again, or phone the helpdesk.")),
+    503: (_l("Temporarily unavailable"), _l("The service cannot reach its database just now. "
+                                            "Try again in a minute; if it lasts, phone the "
+                                            "helpdesk.")),
 }
 
 

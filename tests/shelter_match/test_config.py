@@ -31,3 +31,20 @@ def test_bad_url_names_the_variable(url, words):
         load_settings({"SHELTER_MATCH_DATABASE_URL": url})
     assert "SHELTER_MATCH_DATABASE_URL" in str(raised.value)
     assert words in str(raised.value)
+
+
+def test_database_timeouts_have_sane_defaults_and_come_from_the_environment():
+    defaults = load_settings({}).timeouts
+    assert (defaults.connect, defaults.statement, defaults.lock) == (3.0, 5.0, 2.0)
+    assert defaults.deadline > defaults.statement
+    settings = load_settings({"SHELTER_MATCH_DB_CONNECT_TIMEOUT": "4",
+                              "SHELTER_MATCH_DB_STATEMENT_TIMEOUT": "2.5",
+                              "SHELTER_MATCH_DB_LOCK_TIMEOUT": "0.5"})
+    assert (settings.timeouts.connect, settings.timeouts.statement,
+            settings.timeouts.lock) == (4.0, 2.5, 0.5)
+
+
+@pytest.mark.parametrize("raw", ["soon", "0", "-1", "nan", "inf", "601"])
+def test_a_bad_database_timeout_names_the_variable(raw):
+    with pytest.raises(ConfigError, match="SHELTER_MATCH_DB_LOCK_TIMEOUT"):
+        load_settings({"SHELTER_MATCH_DB_LOCK_TIMEOUT": raw})
