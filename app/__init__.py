@@ -14,7 +14,7 @@ from flask import Flask
 
 import api
 import web
-from app import database, errors, security
+from app import bodies, database, errors, security
 from shelter_match.clock import system_clock
 from shelter_match.config import load_settings
 
@@ -41,6 +41,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     database.init_app(app)
     errors.init_app(app)
+    bodies.init_app(app)  # before the API's hooks, which parse JSON bodies
     api.init_app(app)
     web.init_app(app)
     return app
