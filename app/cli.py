@@ -37,7 +37,8 @@ def hide_server_header() -> None:
 
 # What `serve` and deploy/gunicorn.conf.py share.
 SERVER_SETTINGS = {
-    "worker_class": "gthread",
+    # gthread, with a thread of its own for /healthz (app/workers.py).
+    "worker_class": "app.workers.ProbeLaneWorker",
     "threads": 4,
     "timeout": 30,
     "graceful_timeout": 10,

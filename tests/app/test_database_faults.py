@@ -22,9 +22,20 @@ from shelter_match.db import create_database_engine
 from testbed.databases import POSTGRES_ADMIN_URL, create_migrated_database
 from testbed.live import free_port
 from tests.conftest import NIGHT
-from tests.factories import make_caller, make_location
+from tests.factories import Caller, make_caller, make_location
 
 SHORT = DatabaseTimeouts(connect=2, statement=0.5, lock=0.3)
+
+
+def unit_and_its_coordinator(engine) -> tuple[str, Caller]:
+    """Create a location with units; return one unit's id and the location's coordinator."""
+    clock = FrozenClock(NIGHT)
+    with Session(engine) as session, session.begin():
+        location = make_location(session, clock)
+        unit_id = session.scalar(text("SELECT id FROM units WHERE location_id = :id LIMIT 1"),
+                                 {"id": location.id})
+        coordinator = make_caller(session, clock, "coordinator", location_ids=(location.id,))
+    return unit_id, coordinator
 
 
 def make_app(database_url: str, timeouts: DatabaseTimeouts = SHORT):
@@ -151,12 +162,7 @@ def test_connection_lost_at_commit_is_503_and_nothing_is_written(postgres_url):
 @pytest.mark.postgres_only
 def test_a_row_lock_held_elsewhere_is_503_within_the_lock_timeout(postgres_url):
     engine = create_database_engine(postgres_url)
-    clock = FrozenClock(NIGHT)
-    with Session(engine) as session, session.begin():
-        location = make_location(session, clock)
-        unit_id = session.scalar(text("SELECT id FROM units WHERE location_id = :id LIMIT 1"),
-                                 {"id": location.id})
-        coordinator = make_caller(session, clock, "coordinator", location_ids=(location.id,))
+    unit_id, coordinator = unit_and_its_coordinator(engine)
     client = make_app(postgres_url).test_client()
     with engine.connect() as blocker, blocker.begin():
         blocker.execute(text("SELECT id FROM units WHERE id = :id FOR UPDATE"), {"id": unit_id})
