@@ -1,0 +1,126 @@
+"""Load a running service from several threads and record every answer (fault tests, bench).
+
+Each crisis thread runs the night's cycle over and over: a request, its proposals, a hold
+on one option, then a release, or a confirm and the discharge. Another thread changes
+units by hand, another reads the national list. Every call is recorded with its timing,
+its status, its Retry-After and the id it created, to be checked against the database.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+
+import requests
+
+
+@dataclass(frozen=True)
+class Call:
+    """One answer (or a failure to get one) as the client saw it."""
+
+    action: str
+    started: float
+    elapsed: float
+    status: int | None  # None: no HTTP answer at all (refused, reset, timed out)
+    retry_after: str | None = None
+    created_id: str | None = None
+    target_id: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class Recorder:
+    calls: list[Call] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def call(self, http: requests.Session, action: str, method: str, url: str, *,
+             target_id: str | None = None, **kwargs) -> requests.Response | None:
+        started = time.monotonic()
+        try:
+            answer = http.request(method, url, timeout=30, **kwargs)
+        except requests.RequestException as error:
+            self._add(Call(action, started, time.monotonic() - started, None,
+                           target_id=target_id, error=type(error).__name__))
+            return None
+        created = None
+        if answer.status_code == 201:
+            created = answer.json().get("id")
+        self._add(Call(action, started, time.monotonic() - started, answer.status_code,
+                       answer.headers.get("Retry-After"), created, target_id))
+        return answer
+
+    def _add(self, call: Call) -> None:
+        with self.lock:
+            self.calls.append(call)
+
+
+_cases = itertools.count(1)
+
+
+def crisis_cycle(api: str, worker: dict[str, str], admin: dict[str, str], record: Recorder,
+                 http: requests.Session, rng: random.Random) -> None:
+    """Request, propose, hold; then release, or confirm and discharge."""
+    created = record.call(http, "request", "POST", f"{api}/placement-requests", headers=worker,
+                          json={"case_reference": f"VT-FAULT-{next(_cases)}",
+                                "origin_region_code": "GM0599", "risk_level": "groen",
+                                "danger": {"place": "Schiedam"},
+                                "household": {"adults": 1, "children": 0}})
+    if created is None or created.status_code != 201:
+        return
+    request_id = created.json()["id"]
+    proposals = record.call(http, "proposals", "POST",
+                            f"{api}/placement-requests/{request_id}/proposals",
+                            headers=worker, json={"limit": 5}, target_id=request_id)
+    if proposals is None or proposals.status_code != 200 or not proposals.json()["options"]:
+        return
+    option = rng.choice(proposals.json()["options"])
+    hold = record.call(http, "hold", "POST", f"{api}/placement-requests/{request_id}/holds",
+                       headers=worker, json={"unit_id": option["unit_id"]},
+                       target_id=request_id)
+    if hold is None or hold.status_code != 201:
+        return
+    hold_id = hold.json()["id"]
+    if rng.random() < 0.5:
+        record.call(http, "release", "POST", f"{api}/holds/{hold_id}/release", headers=worker,
+                    target_id=hold_id)
+        return
+    placement = record.call(http, "confirm", "POST", f"{api}/holds/{hold_id}/confirm",
+                            headers=worker, target_id=hold_id)
+    if placement is None or placement.status_code != 201:
+        return
+    placement_id = placement.json()["id"]
+    record.call(http, "discharge", "POST", f"{api}/placements/{placement_id}/discharge",
+                headers=admin, json={}, target_id=placement_id)
+
+
+def unit_cycle(api: str, units: list[str], admin: dict[str, str], record: Recorder,
+               http: requests.Session, rng: random.Random) -> None:
+    """Close a unit by hand and open it again (409 when it is held or occupied)."""
+    unit_id = rng.choice(units)
+    for status in ("closed", "free"):
+        record.call(http, "unit", "PATCH", f"{api}/units/{unit_id}", headers=admin,
+                    json={"status": status}, target_id=unit_id)
+
+
+def read_cycle(api: str, worker: dict[str, str], record: Recorder, http: requests.Session,
+               _rng: random.Random) -> None:
+    record.call(http, "list", "GET", f"{api}/locations", headers=worker)
+
+
+def run_load(work: list, stop: threading.Event, seed: int = 0) -> list[threading.Thread]:
+    """Start one thread per cycle function in `work`; each repeats until `stop` is set."""
+
+    def loop(cycle, index: int) -> None:
+        rng = random.Random(seed * 100 + index)
+        with requests.Session() as http:
+            while not stop.is_set():
+                cycle(http, rng)
+
+    threads = [threading.Thread(target=loop, args=(cycle, index), daemon=True)
+               for index, cycle in enumerate(work)]
+    for thread in threads:
+        thread.start()
+    return threads
