@@ -36,7 +36,7 @@ class DatabaseTimeouts:
     def deadline(self) -> float:
         # Later than the server's own statement_timeout, which cancels the statement and
         # keeps the connection; this one closes it.
-        return self.statement + 2.0
+        return self.statement + 1.0
 
 
 TIMEOUT_VARIABLES = {

@@ -85,6 +85,19 @@ def create_database_engine(url: URL | str, timeouts: DatabaseTimeouts | None = N
             connection.deadline = deadline
             return connection
 
+        # The pool's ping on checkout: a healthy server answers it in milliseconds, so one
+        # that takes a second is not answering (the pool then opens a new connection).
+        ping = engine.dialect.do_ping
+
+        def ping_within_a_second(dbapi_connection: Any) -> bool:
+            dbapi_connection.deadline = min(1.0, deadline)
+            try:
+                return ping(dbapi_connection)
+            finally:
+                dbapi_connection.deadline = deadline
+
+        engine.dialect.do_ping = ping_within_a_second  # type: ignore[method-assign]
+
     return engine
 
 

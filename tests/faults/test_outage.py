@@ -39,7 +39,7 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 TIMEOUTS = {"SHELTER_MATCH_DB_CONNECT_TIMEOUT": "2", "SHELTER_MATCH_DB_STATEMENT_TIMEOUT": "2",
             "SHELTER_MATCH_DB_LOCK_TIMEOUT": "1"}
 # The longest any answer may take: a connection attempt (2 s) plus the client's deadline on
-# a statement (statement timeout + 2 s), with room for a loaded machine.
+# a statement (statement timeout + 1 s), with room for a loaded machine.
 LONGEST_ANSWER = 12.0
 
 
