@@ -66,9 +66,10 @@ test: $(INSTALLED) browser deploy-tools
 	$(BIN)/ruff check .
 	$(BIN)/pytest -n 2 --dist loadgroup
 
-# The five benchmarks; all but the solver's and the places' need PostgreSQL (SHELTER_MATCH_TEST_POSTGRES_URL,
+# The benchmarks; all but the solver's and the places' need PostgreSQL (SHELTER_MATCH_TEST_POSTGRES_URL,
 # default postgres@127.0.0.1:5432) and make their own databases. `make bench BENCH_ARGS=--quick`
-# for a smoke run. They print medians and p95; docs/performance.md records a run.
+# for a smoke run. They print medians and p95; docs/performance.md records a run. The outage
+# bench runs a private PostgreSQL cluster of its own (initdb, pg_ctl) and stops and freezes it.
 BENCH_ARGS ?=
 bench: $(INSTALLED)
 	$(BIN)/python bench/solver.py $(BENCH_ARGS)
@@ -76,3 +77,4 @@ bench: $(INSTALLED)
 	$(BIN)/python bench/placements.py $(BENCH_ARGS)
 	$(BIN)/python bench/solidarity.py $(BENCH_ARGS)
 	$(BIN)/python bench/places.py $(BENCH_ARGS)
+	$(BIN)/python bench/outage.py $(BENCH_ARGS)
