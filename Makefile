@@ -3,18 +3,28 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 INSTALLED = $(VENV)/.installed
+# `make demo` installs only what serving needs; the test tools come with `make test` (extra "dev").
+SERVING = $(VENV)/.installed-serving
+PORT ?= 8000
+HOST ?= 127.0.0.1
 
 .PHONY: demo test test-fast check lint bench install browser deploy-tools translations
+
+$(SERVING): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e .
+	touch $(SERVING)
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[dev]"
-	touch $(INSTALLED)
+	touch $(SERVING) $(INSTALLED)
 
 install: $(INSTALLED)
 
-demo: $(INSTALLED)
-	$(BIN)/shelter-match demo
+# `make demo PORT=8080` (and HOST=…) to serve elsewhere.
+demo: $(SERVING)
+	$(BIN)/shelter-match demo --host $(HOST) --port $(PORT)
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

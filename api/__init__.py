@@ -11,6 +11,7 @@ def init_app(app: Flask) -> None:
     """Register the API's blueprints, its OpenAPI document and docs page, its body rules."""
     from api import security
     from api.docs import docs_blueprint
+    from api.examples import WorkflowExamples
     from api.resources import (
         batch_proposals,
         health,
@@ -43,7 +44,7 @@ def init_app(app: Flask) -> None:
                                                             "scheme": "bearer"}}},
     })
     security.init_app(app)
-    api = Api(app)
+    api = Api(app, spec_kwargs={"extra_plugins": [WorkflowExamples()]})
     for module in (
         health, regions, places, policy, locations, units, solidarity,
         placement_requests, holds, placements, batch_proposals,

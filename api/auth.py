@@ -44,9 +44,12 @@ def authenticate() -> Principal:
     if token is None:
         raise AuthenticationRequired("Send an API token: 'Authorization: Bearer TOKEN'.")
     session = db_session()
-    refuse_if_throttled(session, now())
+    # The token first: a valid token is never refused because others failed to
+    # authenticate from the same address (CONTRACT §2). Guessing a 256-bit token is hopeless
+    # anyway; the throttle turns a flood of bad ones into cheap 429s.
     principal = authenticate_token(session, token, now())
     if principal is None:
+        refuse_if_throttled(session, now())
         note_failed_authentication()
         raise AuthenticationRequired("The API token is unknown, expired or revoked.")
     g.principal = principal

@@ -8,6 +8,7 @@ registers the API (`api`) and the pages (`web`) side by side; neither knows the 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask
@@ -30,6 +31,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         CLOCK=system_clock,
         MAX_CONTENT_LENGTH=64 * 1024,
         PROXY_COUNT=settings.proxy_count,
+        WEB_SESSION_LIFETIME=timedelta(hours=settings.session_hours),
+        WEB_SESSION_IDLE_TIMEOUT=timedelta(minutes=settings.session_idle_minutes),
     )
     if test_config:
         app.config.update(test_config)

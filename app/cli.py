@@ -131,9 +131,15 @@ def demo(ctx: click.Context, host: str, port: int, workers: int, scale: int) -> 
     ensure_port_free(host, port)
     root = ctx.find_root().command
     ctx.invoke(root.get_command(ctx, "db").get_command(ctx, "upgrade"))
+    click.echo("Demo users (passwords stay the same at every run on this machine; tokens are "
+               "new at every run):\n")
     ctx.invoke(root.get_command(ctx, "seed").get_command(ctx, "demo"), scale=scale, seed_value=0,
-               web_passwords=True)
-    click.echo(f"database: {context.settings.database_url.render_as_string(hide_password=True)}")
-    click.echo(f"serving on http://{host}:{port}  (web pages: http://{host}:{port}/aanmelden, "
-               f"API docs: http://{host}:{port}/api/v1/docs)")
+               web_passwords=True, table=True)
+    base = f"http://{host}:{port}"
+    click.echo(f"\ndatabase:  {context.settings.database_url.render_as_string(hide_password=True)}")
+    click.echo(f"web pages: {base}/aanmelden")
+    click.echo(f"API docs:  {base}/api/v1/docs   (a night's workflow with curl: docs/api.md)")
+    click.echo(f"try:       curl -H 'Authorization: Bearer <crisis_worker token>' "
+               f"{base}/api/v1/regions")
+    click.echo(f"serving on {base}")
     run_server(host, port, workers)

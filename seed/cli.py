@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+from pathlib import Path
+
 import click
 
 from seed.history import load_history
-from seed.loaders import seed_demo, seed_regions, set_demo_passwords
+from seed.loaders import (
+    DEMO_SCOPES,
+    DemoUserToken,
+    seed_demo,
+    seed_regions,
+    set_demo_passwords,
+)
 from shelter_match.cli import CommandContext, pass_context
 
 
@@ -32,20 +42,58 @@ def regions(context: CommandContext) -> None:
 @click.option("--history-days", type=click.IntRange(0, 3660), default=90, show_default=True,
               help="Days of placement history to generate (0: none); kept if already loaded.")
 @click.option("--web-passwords", is_flag=True,
-              help="Also give each demo user a random password for the web pages, and print it.")
+              help="Also give each demo user a password for the web pages (the same at every "
+                   "run on this machine), and print it.")
+@click.option("--table", is_flag=True,
+              help="Print one labelled row per demo user (role, name, what she may see, "
+                   "password, token) instead of the plain lines.")
 @pass_context
 def demo(context: CommandContext, scale: int, seed_value: int, history_days: int,
-         web_passwords: bool) -> None:
+         web_passwords: bool, table: bool) -> None:
     """Load regions, demo locations with units, their history and one demo user per role."""
     context.require_schema()
+    key = demo_password_key(context.settings.instance_path) if web_passwords else b""
     with context.sessions.begin() as session:
         tokens = seed_demo(session, scale=scale, seed=seed_value, now=context.clock.now(),
                            history_days=history_days)
-        passwords = set_demo_passwords(session, context.clock.now()) if web_passwords else {}
+        passwords = set_demo_passwords(session, context.clock.now(), key) if web_passwords else {}
+    if table:
+        print_table(tokens, passwords)
+        return
     for entry in tokens:
         click.echo(f"{entry.role:16} {entry.name:22} {entry.token}")
     for name, password in passwords.items():
         click.echo(f"web sign-in      {name:22} password {password}")
+
+
+TABLE_COLUMNS = ("role", "name", "may see", "password", "API token")
+
+
+def print_table(tokens: list[DemoUserToken], passwords: dict[str, str]) -> None:
+    """Print the demo users as a table with a header line."""
+    rows = [(entry.role, entry.name, DEMO_SCOPES[entry.role],
+             passwords.get(entry.name, "-"), entry.token) for entry in tokens]
+    widths = [max(len(row[column]) for row in [TABLE_COLUMNS, *rows])
+              for column in range(len(TABLE_COLUMNS))]
+    for row in [TABLE_COLUMNS, tuple("-" * width for width in widths), *rows]:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths,
+                                                                       strict=True)).rstrip())
+
+
+DEMO_PASSWORD_KEY = "demo-password-key"  # noqa: S105 - a file name, not a secret
+
+
+def demo_password_key(folder: Path) -> bytes:
+    """Return this instance's key for the demo passwords, creating it (mode 600) once."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / DEMO_PASSWORD_KEY
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_bytes()
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(secrets.token_bytes(32))
+    return path.read_bytes()
 
 
 @seed.command("history")

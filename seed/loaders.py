@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import secrets
+import base64
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -91,14 +93,30 @@ def seed_demo(
     return tokens
 
 
-def set_demo_passwords(session: Session, now: datetime) -> dict[str, str]:
-    """Give every demo user a fresh random password for the web pages; return name -> password.
+# What each demo user may see, for the table `shelter-match demo` prints.
+DEMO_SCOPES = {
+    "crisis_worker": "requests, safe options, holds; an address once placed",
+    "coordinator": "units and addresses of the Utrecht region's locations",
+    "region_reviewer": "solidarity figures of all regions; no client data",
+    "admin": "everything, every address; locations and policy",
+}
+
+
+def demo_password(key: bytes, name: str) -> str:
+    """Return the demo password of a user: derived from the instance's key, so it is the same
+    at every run on this machine and different on every other."""
+    digest = hmac.new(key, f"shelter-match-demo-password:{name}".encode(), hashlib.sha256)
+    return "demo-" + base64.urlsafe_b64encode(digest.digest()).decode()[:16]
+
+
+def set_demo_passwords(session: Session, now: datetime, key: bytes) -> dict[str, str]:
+    """Give every demo user her password for the web pages; return name -> password.
 
     Only for a local demo: the passwords are printed, so that the pages can be tried at once.
     """
     passwords = {}
     for name, _role in DEMO_USERS:
-        password = "demo-" + secrets.token_urlsafe(12)
+        password = demo_password(key, name)
         users.set_password(session, name, password, now)
         passwords[name] = password
     return passwords

@@ -153,11 +153,39 @@ def user_token(context: CommandContext, name: str, expires_in_days: int | None) 
 @click.argument("name")
 @pass_context
 def user_revoke(context: CommandContext, name: str) -> None:
-    """Revoke every API token of a user, at once."""
+    """Revoke every API token of a user and end her web sessions, at once."""
     context.require_schema()
     with context.sessions.begin() as session:
         count = users.revoke_tokens(session, name, context.clock.now())
     click.echo(f"revoked {count} token(s) of {name}")
+
+
+@user.command("disable")
+@click.argument("name")
+@pass_context
+def user_disable(context: CommandContext, name: str) -> None:
+    """Disable a user: end every token and web session at once and refuse her sign-in."""
+    context.require_schema()
+    with context.sessions.begin() as session:
+        done = users.disable_user(session, name, context.clock.now())
+    state = "was already disabled" if done.already else "disabled"
+    click.echo(f"{name} {state}: revoked {done.tokens} token(s), ended "
+               f"{done.web_sessions} web session(s)")
+
+
+@user.command("enable")
+@click.argument("name")
+@pass_context
+def user_enable(context: CommandContext, name: str) -> None:
+    """Let a disabled user sign in again (her old tokens stay revoked)."""
+    context.require_schema()
+    with context.sessions.begin() as session:
+        enabled = users.enable_user(session, name, context.clock.now())
+    if enabled:
+        click.echo(f"{name} enabled: she may sign in again; her old tokens stay revoked "
+                   f"(`{PROGRAM} user token {name}` issues a new one)")
+    else:
+        click.echo(f"{name} was not disabled")
 
 
 @user.command("set-password")

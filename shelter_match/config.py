@@ -56,6 +56,9 @@ class Settings:
     # How many reverse proxies in front of us may set X-Forwarded-For (0: none).
     proxy_count: int = 0
     timeouts: DatabaseTimeouts = DatabaseTimeouts()
+    # A web session ends this long after sign-in, and earlier after this long idle.
+    session_hours: int = 12
+    session_idle_minutes: int = 240
 
     @property
     def is_sqlite(self) -> bool:
@@ -102,6 +105,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         secret_key=environ.get("SHELTER_MATCH_SECRET_KEY") or None,
         proxy_count=_proxy_count(environ.get("SHELTER_MATCH_PROXY_COUNT", "0")),
         timeouts=_timeouts(environ),
+        session_hours=_whole_number(environ, "SHELTER_MATCH_SESSION_HOURS", 12, 1, 24 * 7),
+        session_idle_minutes=_whole_number(environ, "SHELTER_MATCH_SESSION_IDLE_MINUTES", 240,
+                                           5, 24 * 60 * 7),
     )
 
 
@@ -124,4 +130,13 @@ def _timeouts(environ: dict[str, str]) -> DatabaseTimeouts:
 def _proxy_count(raw: str) -> int:
     if not raw.strip().isdigit():
         raise ConfigError("SHELTER_MATCH_PROXY_COUNT must be a whole number (0 without a proxy).")
+    return int(raw)
+
+
+def _whole_number(environ: dict[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ConfigError(f"{name} must be a whole number from {low} to {high}.")
     return int(raw)

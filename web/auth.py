@@ -1,9 +1,11 @@
 """Signing people in and out: password sign-in, the session cookie, CSRF protection.
 
-The session is Flask's signed cookie. It holds the user's id, a stamp of her password (a
-new password ends old sessions), when she was last seen (a shift's inactivity ends it),
-the CSRF token and the chosen language; never a role or a scope: those are read from the
-database on every request, so a change applies at once.
+Who is signed in is kept server-side (shelter_match.services.web_sessions): Flask's signed
+cookie carries only a random session key, the CSRF token, the chosen language and flashed
+messages. Signing out, disabling her, revoking her credentials or a new password delete the
+session in the database, so a replayed cookie signs no one in. A session ends after an
+absolute lifetime and earlier when idle. Role and scope are read from the database on every
+request, never from the session, so a change applies at once.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from flask import (
     Blueprint,
     Flask,
     abort,
+    current_app,
     flash,
     g,
     redirect,
@@ -33,16 +36,18 @@ from flask import (
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 
-from shelter_match.services import throttle, users
+from shelter_match.services import throttle, users, web_sessions
 from shelter_match.services.auth import Principal
 from web.pages import db_session, is_page_path, now, render, safe_next, write_after_transaction
 
 blp = Blueprint("auth", __name__)
 
-# A night shift with a long quiet spell must not be signed out; a forgotten phone must be.
-IDLE_TIMEOUT = timedelta(hours=10)
-# Writing the cookie on every request would be needless; a minute's precision is plenty.
-SEEN_RESOLUTION = timedelta(minutes=1)
+# A night shift with a quiet spell must not be signed out; a forgotten phone must be, and no
+# session outlives a shift. Both are configurable (SHELTER_MATCH_SESSION_HOURS,
+# SHELTER_MATCH_SESSION_IDLE_MINUTES); these are the defaults.
+SESSION_LIFETIME = timedelta(hours=12)
+IDLE_TIMEOUT = timedelta(hours=4)
+SESSION_KEY = "sid"
 SESSION_COOKIE = "shelter_match_session"
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 KEPT_ON_SIGN_OUT = ("lang",)
@@ -96,11 +101,14 @@ def init_app(app: Flask) -> None:
     """Configure the session cookie and its secret key."""
     app.session_interface = PageSessionInterface()
     app.config.setdefault("WEB_SECURE_COOKIES", "auto")
+    app.config.setdefault("WEB_SESSION_LIFETIME", SESSION_LIFETIME)
+    app.config.setdefault("WEB_SESSION_IDLE_TIMEOUT", IDLE_TIMEOUT)
     app.config.update(
         SESSION_COOKIE_NAME=SESSION_COOKIE,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        PERMANENT_SESSION_LIFETIME=IDLE_TIMEOUT,
+        # The browser may drop the cookie then; the server ends the session regardless.
+        PERMANENT_SESSION_LIFETIME=app.config["WEB_SESSION_LIFETIME"],
         SESSION_REFRESH_EACH_REQUEST=False,
     )
     if not app.config.get("SECRET_KEY"):
@@ -132,28 +140,31 @@ def persistent_secret_key(folder: Path) -> str:
 
 # --- Every page request ------------------------------------------------------------------
 
+def lifetimes() -> web_sessions.Lifetimes:
+    """Return the configured absolute and idle lifetimes of a web session."""
+    config = current_app.config
+    return web_sessions.Lifetimes(absolute=config["WEB_SESSION_LIFETIME"],
+                                  idle=config["WEB_SESSION_IDLE_TIMEOUT"])
+
+
 def load_principal() -> Any:
-    """Find who is signed in; end a session that idled too long or no longer holds."""
+    """Find who is signed in; end a session that idled, ran out or no longer holds."""
     g.principal = None
     if request.endpoint == "web.static":
         return None
-    user_id = session.get("user_id")
-    if not user_id:
+    key = session.get(SESSION_KEY)
+    if not key:
         return None
-    current = now()
-    seen = session.get("seen")
-    if seen is None or current.timestamp() - seen > IDLE_TIMEOUT.total_seconds():
+    resumed = web_sessions.resume(db_session(), str(key), now(), lifetimes())
+    if resumed.principal is None:
         _end_session()
-        flash(_("You were signed out after a long time without activity. Please sign in "
-                "again."), "info")
+        if resumed.ended == "idle":
+            flash(_("You were signed out after a long time without activity. Please sign in "
+                    "again."), "info")
+        elif resumed.ended == "expired":
+            flash(_("Your session has come to its end. Please sign in again."), "info")
         return None
-    principal = users.session_principal(db_session(), user_id, session.get("stamp", ""))
-    if principal is None:
-        _end_session()
-        return None
-    if current.timestamp() - seen >= SEEN_RESOLUTION.total_seconds():
-        session["seen"] = current.timestamp()
-    g.principal = principal
+    g.principal = resumed.principal
     return None
 
 
@@ -228,13 +239,17 @@ def index():
 def sign_in():
     """Sign in with a user name and password."""
     next_url = safe_next(request.values.get("next"))
-    if request.method == "GET":
+    # GET and HEAD (which Flask adds to every GET route) only show the form: only a POSTed
+    # name and password is an attempt, and only a failed one counts against her.
+    if request.method != "POST":
         if current_principal() is not None:
             return redirect(next_url or home_url(current_principal()))
         return render("sign_in.html", next_url=next_url, name="")
     name = request.form.get("name", "").strip()[:64]
     password = request.form.get("password", "")
-    client = throttle.client_key(request.remote_addr or "unknown")
+    # Counted per name and address: someone else's failures, from elsewhere or for another
+    # name, never refuse her right password.
+    client = throttle.sign_in_key(request.remote_addr or "unknown", name)
     blocked = throttle.blocked_until(db_session(), client, now())
     if blocked is not None:
         minutes = max(1, round((blocked - now()).total_seconds() / 60))
@@ -251,19 +266,20 @@ def sign_in():
                       error=_("The user name or password is not right."))
     # A new session on every sign-in: nothing chosen before it (session fixation) survives.
     _end_session()
+    key = web_sessions.start(db_session(), result.user_id, now(), lifetimes())
     session.permanent = True
-    session.update(user_id=result.user_id, stamp=result.session_stamp,
-                   seen=now().timestamp(), csrf=secrets.token_urlsafe(32))
+    session.update({SESSION_KEY: key, "csrf": secrets.token_urlsafe(32)})
     g.principal = result.principal
     return redirect(next_url or home_url(result.principal), code=303)
 
 
 @blp.post("/afmelden")
 def sign_out():
-    """Sign out and forget the session."""
+    """Sign out: end the session on the server, so the old cookie no longer works."""
     principal = current_principal()
     if principal is not None:
         users.record_sign_out(db_session(), principal, now())
+    web_sessions.end(db_session(), str(session.get(SESSION_KEY) or ""))
     _end_session()
     flash(_("You are signed out."), "info")
     return redirect(url_for("web.auth.sign_in"), code=303)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from flask import Response, current_app, make_response, render_template
 from flask_babel import gettext as _
@@ -68,11 +68,29 @@ def is_page_path(path: str) -> bool:
     return not (path.startswith("/api/") or path in ("/healthz", "/readyz"))
 
 
+MAX_NEXT_LENGTH = 2000
+
+
 def safe_next(target: str | None) -> str | None:
-    """Return `target` when it is a page of this site, else None (no open redirect)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Return `target` when it is a page of this site, else None (no open redirect).
+
+    Only a plain path of our own: browsers drop tabs and newlines and read a backslash as a
+    slash, so `/%09/evil.example` or a backslash after the first slash would leave the site,
+    and a CR or LF would split the Location header. A target with a control character, a
+    space or a backslash is refused, and so is one whose path holds them percent-encoded or
+    starts with `//` once decoded.
+    """
+    if not target or len(target) > MAX_NEXT_LENGTH or not _plain_path(target):
         return None
-    return target if is_page_path(urlsplit(target).path) else None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not _plain_path(unquote(parts.path)):
+        return None
+    return target if is_page_path(parts.path) else None
+
+
+def _plain_path(text: str) -> bool:
+    return (text.startswith("/") and not text.startswith("//") and "\\" not in text
+            and all("!" <= character <= "~" for character in text))
 
 
 def error_page(status: int, detail: str | None = None) -> Response:

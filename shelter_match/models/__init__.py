@@ -2,7 +2,7 @@
 
 from shelter_match.models.base import Base, new_id
 from shelter_match.models.network import UNIT_CHANGE_CAUSES, Location, Region, Unit, UnitChange
-from shelter_match.models.people import ROLES, ApiToken, User, user_locations
+from shelter_match.models.people import ROLES, ApiToken, User, WebSession, user_locations
 from shelter_match.models.placements import (
     HOLD_STATUSES,
     OUTCOMES,
@@ -42,6 +42,7 @@ __all__ = [
     "Unit",
     "UnitChange",
     "User",
+    "WebSession",
     "new_id",
     "user_locations",
 ]

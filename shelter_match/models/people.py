@@ -57,3 +57,21 @@ class ApiToken(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     user: Mapped[User] = relationship(back_populates="tokens", lazy="raise_on_sql")
+
+
+class WebSession(Base):
+    """A signed-in web session, kept server-side: signing out or disabling ends it at once.
+
+    The browser's cookie carries a random session key; only its SHA-256 is stored here, so
+    a copy of the table signs no one in. A session lasts until `expires_at` (absolute) and
+    ends earlier after a spell without activity (`last_seen_at`).
+    """
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = id_column()
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

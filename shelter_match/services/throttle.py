@@ -1,7 +1,11 @@
-"""Slow down guessing: refuse a client after repeated failed authentications.
+"""Slow down guessing: refuse further attempts after repeated failed authentications.
 
-Counted per client (a hash of its address, never the address itself) in the database, so
-all workers share the count; one client's failures never lock out another client.
+Counted in the database (so all workers share the count) under a key that is a hash, never
+the address or name itself. A failed sign-in counts for that name from that address; a
+failed API token for that address. Only failures count. The API checks a token before the
+throttle, so a valid token is never refused because others failed from the same address
+(CONTRACT §2); a sign-in is refused only after failures for the same name from the same
+address, so no one elsewhere (or behind the same proxy, for another name) can lock her out.
 """
 
 from __future__ import annotations
@@ -23,6 +27,12 @@ MAX_FAILURES = 10
 def client_key(address: str) -> str:
     """Return the stored key of a client address (SHA-256; the address is not kept)."""
     return hashlib.sha256(f"shelter-match-client:{address}".encode()).hexdigest()
+
+
+def sign_in_key(address: str, name: str) -> str:
+    """Return the stored key of sign-in attempts for one name from one address."""
+    account = name.strip().casefold()
+    return hashlib.sha256(f"shelter-match-sign-in:{address}\n{account}".encode()).hexdigest()
 
 
 def blocked_until(session: Session, key: str, now: datetime) -> datetime | None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
-import hmac
 import re
 import secrets
 from collections.abc import Sequence
@@ -19,7 +17,7 @@ from sqlalchemy.orm import Session
 from shelter_match.db import command, rowcount
 from shelter_match.errors import Conflict, NotFound, ValidationFailed
 from shelter_match.models import ROLES, ApiToken, Location, Region, User
-from shelter_match.services import audit
+from shelter_match.services import audit, web_sessions
 from shelter_match.services.auth import Principal, issue_token, principal_for
 
 USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
@@ -108,13 +106,14 @@ def new_token_for(
 def revoke_tokens(
     session: Session, name: str, now: datetime, actor: Principal | None = None
 ) -> int:
-    """Revoke every live token of a user at once; return how many were revoked."""
+    """Revoke every live token of a user and end her web sessions, at once.
+
+    Return how many tokens were revoked. She may still sign in with her password: to stop a
+    person, disable her (`disable_user`).
+    """
     user = find_user(session, name)
-    result = session.execute(
-        update(ApiToken)
-        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
+    revoked = _revoke_live_tokens(session, user, now)
+    sessions = web_sessions.end_all(session, user.id)
     audit.record(
         session,
         actor=actor,
@@ -122,9 +121,70 @@ def revoke_tokens(
         object_type="user",
         object_id=user.id,
         now=now,
-        tokens=rowcount(result),
+        tokens=revoked,
+        web_sessions=sessions,
+    )
+    return revoked
+
+
+def _revoke_live_tokens(session: Session, user: User, now: datetime) -> int:
+    result = session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
     )
     return rowcount(result)
+
+
+@dataclass(frozen=True)
+class Disabled:
+    """What disabling a user ended: her tokens and web sessions."""
+
+    user_id: str
+    tokens: int
+    web_sessions: int
+    already: bool
+
+
+@command
+def disable_user(
+    session: Session, name: str, now: datetime, actor: Principal | None = None
+) -> Disabled:
+    """Disable a user: end every token and web session at once and refuse her sign-in.
+
+    Disabling twice is harmless (and still ends anything issued in between). Her tokens are
+    revoked, not only refused, so that enabling her again never brings them back.
+    """
+    user = find_user(session, name)
+    if actor is not None and actor.user_id == user.id:
+        raise Conflict("You cannot disable yourself.")
+    already = user.disabled_at is not None
+    if not already:
+        user.disabled_at = now
+    tokens = _revoke_live_tokens(session, user, now)
+    sessions = web_sessions.end_all(session, user.id)
+    session.flush()
+    audit.record(session, actor=actor, action="user.disabled", object_type="user",
+                 object_id=user.id, now=now, tokens=tokens, web_sessions=sessions)
+    return Disabled(user.id, tokens, sessions, already)
+
+
+@command
+def enable_user(
+    session: Session, name: str, now: datetime, actor: Principal | None = None
+) -> bool:
+    """Let a disabled user sign in again; return False when she was not disabled.
+
+    Her old tokens stay revoked: issue a new one (`new_token_for`) if she needs the API.
+    """
+    user = find_user(session, name)
+    if user.disabled_at is None:
+        return False
+    user.disabled_at = None
+    session.flush()
+    audit.record(session, actor=actor, action="user.enabled", object_type="user",
+                 object_id=user.id, now=now)
+    return True
 
 
 # --- Passwords, for people who sign in to the web pages -------------------------------
@@ -142,12 +202,6 @@ class SignIn:
     principal: Principal | None
     user_id: str | None
     reason: str | None  # unknown_user, wrong_password, no_password, disabled
-    session_stamp: str | None = None
-
-
-def session_stamp(password_hash: str) -> str:
-    """Return what a web session keeps of the password: a new password ends old sessions."""
-    return hashlib.sha256(password_hash.encode()).hexdigest()[:32]
 
 
 def validate_password(name: str, password: str) -> list[str]:
@@ -175,8 +229,9 @@ def set_password(
         raise ValidationFailed({"password": problems})
     user.password_hash = PASSWORD_HASHER.hash(password)
     session.flush()
+    ended = web_sessions.end_all(session, user.id)
     audit.record(session, actor=actor, action="user.password_set", object_type="user",
-                 object_id=user.id, now=now)
+                 object_id=user.id, now=now, web_sessions=ended)
 
 
 def sign_in(session: Session, name: str, password: str, now: datetime) -> SignIn:
@@ -197,8 +252,7 @@ def sign_in(session: Session, name: str, password: str, now: datetime) -> SignIn
         session.flush()
     audit.record(session, actor=principal_for(session, user), action="auth.signed_in",
                  object_type="user", object_id=user.id, now=now)
-    return SignIn(principal_for(session, user), user.id, None,
-                  session_stamp(user.password_hash))
+    return SignIn(principal_for(session, user), user.id, None)
 
 
 def record_sign_in_failure(
@@ -214,19 +268,6 @@ def record_sign_out(session: Session, principal: Principal, now: datetime) -> No
     """Audit that she signed out of the web pages."""
     audit.record(session, actor=principal, action="auth.signed_out", object_type="user",
                  object_id=principal.user_id, now=now)
-
-
-def session_principal(session: Session, user_id: str, stamp: str) -> Principal | None:
-    """Return the principal of a web session, or None once it no longer holds.
-
-    A session ends when the user is disabled, loses her password or gets a new one.
-    """
-    user = session.get(User, user_id)
-    if user is None or user.disabled_at is not None or user.password_hash is None:
-        return None
-    if not hmac.compare_digest(session_stamp(user.password_hash), stamp or ""):
-        return None
-    return principal_for(session, user)
 
 
 @functools.cache

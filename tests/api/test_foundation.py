@@ -168,6 +168,6 @@ def test_openapi_document_and_docs_page(client):
     assert "/api/v1/regions" in spec["paths"]
     assert "/api/v1/policy" in spec["paths"]
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
-    page = client.get("/api/v1/docs")
+    page = client.get("/api/v1/docs/plain")
     assert page.status_code == 200 and page.mimetype == "text/html"
     assert "/api/v1/policy" in page.get_data(as_text=True)

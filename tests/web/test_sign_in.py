@@ -13,7 +13,7 @@ from shelter_match.services import users
 from shelter_match.services.throttle import MAX_FAILURES, WINDOW
 from tests.factories import make_location
 from tests.web.helpers import PASSWORD, csrf_from, make_person, post, sign_in, signed_in
-from web.auth import IDLE_TIMEOUT, persistent_secret_key
+from web.auth import IDLE_TIMEOUT, SESSION_LIFETIME, persistent_secret_key
 
 REFUSED = "De gebruikersnaam of het wachtwoord klopt niet."
 
@@ -106,12 +106,12 @@ def _token(client):
         return stored["csrf"]
 
 
-def test_session_ends_after_a_shift_of_inactivity_but_not_while_she_works(client, session,
-                                                                        clock):
+def test_session_ends_after_a_spell_of_inactivity_but_not_while_she_works(client, session,
+                                                                         clock):
     worker = make_person(session, clock, "crisis_worker")
     signed_in(client, worker)
-    for _ in range(3):  # 27 hours of work, never 10 hours idle
-        clock.advance(hours=9)
+    for _ in range(2):  # 6 hours of work, never idle as long as IDLE_TIMEOUT
+        clock.advance(hours=3)
         assert client.get("/crisis").status_code == 200
     clock.advance(seconds=IDLE_TIMEOUT.total_seconds() + 60)
     response = client.get("/crisis")
@@ -119,6 +119,22 @@ def test_session_ends_after_a_shift_of_inactivity_but_not_while_she_works(client
     assert response.headers["Location"].startswith("/aanmelden")
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "lang niets hebt gedaan" in page
+
+
+def test_session_ends_at_its_absolute_lifetime_however_busy_she_is(client, session, clock):
+    worker = make_person(session, clock, "crisis_worker")
+    signed_in(client, worker)
+    busy = timedelta(minutes=30)
+    elapsed = timedelta(0)
+    while elapsed + busy < SESSION_LIFETIME:  # a page every half hour: never idle
+        elapsed += busy
+        clock.advance(seconds=busy.total_seconds())
+        assert client.get("/crisis").status_code == 200, elapsed
+    clock.advance(seconds=(SESSION_LIFETIME - elapsed).total_seconds() + 60)
+    response = client.get("/crisis")
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "sessie is afgelopen" in page
 
 
 def test_a_new_password_ends_her_other_sessions(app, session, clock):
@@ -276,4 +292,5 @@ def test_a_weak_password_is_refused(session, clock):
 
 
 def test_sign_in_session_lifetime_is_a_shift():
-    assert timedelta(hours=8) <= IDLE_TIMEOUT <= timedelta(hours=12)
+    assert timedelta(hours=8) <= SESSION_LIFETIME <= timedelta(hours=12)
+    assert timedelta(hours=1) <= IDLE_TIMEOUT < SESSION_LIFETIME
