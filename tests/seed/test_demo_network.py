@@ -1,7 +1,6 @@
 """The demo network: deterministic, national, realistic enough to show options and refusals."""
 
 import re
-import time
 from collections import Counter
 
 import pytest
@@ -67,12 +66,10 @@ def test_scale_one_is_a_national_network(network):
     assert 8 <= len(units_of(network)) / len(network) <= 12
 
 
-def test_scale_ten_is_ten_times_bigger_and_fast(big_network):
+def test_scale_ten_is_ten_times_bigger(big_network):
+    # How fast it is generated is bench/ work: a timed assertion fails on a loaded machine.
     assert 950 <= len(big_network) <= 1050
     assert 9000 <= len(units_of(big_network)) <= 11000
-    started = time.perf_counter()
-    generate_network(scale=10, seed=7)
-    assert time.perf_counter() - started < 1.0
 
 
 def test_bigger_regions_get_more_locations(big_network):
