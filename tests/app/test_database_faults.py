@@ -169,7 +169,7 @@ def test_a_row_lock_held_elsewhere_is_503_within_the_lock_timeout(postgres_url):
         started = time.monotonic()
         answer = client.patch(f"/api/v1/units/{unit_id}", json={"status": "closed"},
                               headers=coordinator.headers)
-        assert time.monotonic() - started < 2
+        assert time.monotonic() - started < 3  # lock_timeout 0.3 s, not forever
         assert_problem_503(answer)
     answer = client.patch(f"/api/v1/units/{unit_id}", json={"status": "closed"},
                           headers=coordinator.headers)

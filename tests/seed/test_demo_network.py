@@ -70,9 +70,11 @@ def test_scale_one_is_a_national_network(network):
 def test_scale_ten_is_ten_times_bigger_and_fast(big_network):
     assert 950 <= len(big_network) <= 1050
     assert 9000 <= len(units_of(big_network)) <= 11000
-    started = time.perf_counter()
+    # CPU time, not wall time: on a machine shared with other test runs (CI, eight agents)
+    # the wall clock measures the neighbours; the generator's own work is what must be fast.
+    started = time.process_time()
     generate_network(scale=10, seed=7)
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0
 
 
 def test_bigger_regions_get_more_locations(big_network):
