@@ -1,7 +1,7 @@
 """The project's flask-smorest `Api` and `Blueprint`: project-wide behaviour has one home.
 
 Errors are documented as problem+json (api.problems writes them), and
-`Blueprint.requires` gates a view by role and documents its 401 and 403 answers.
+`Blueprint.requires` gates a view by role and documents its 401, 403 and 503 answers.
 """
 
 from __future__ import annotations
@@ -54,6 +54,12 @@ class Api(flask_smorest.Api):
             response = {"description": status.phrase}
             if not (100 <= status < 200) and status not in (204, 304):
                 response["schema"] = self.ERROR_SCHEMA
+            if status == 503:
+                response["description"] = ("The database is down, restarting or too slow; "
+                                           "try again after Retry-After seconds.")
+                response["headers"] = {"Retry-After": {
+                    "description": "Seconds to wait before trying again.",
+                    "schema": {"type": "integer"}}}
             prepare_response(response, self.spec, PROBLEM_JSON)
             self.spec.components.response(status.name, response, lazy=True)
         response = {"description": "An error, as problem+json.", "schema": self.ERROR_SCHEMA}
@@ -63,11 +69,13 @@ class Api(flask_smorest.Api):
 
 class Blueprint(flask_smorest.Blueprint):
     def requires(self, *roles: str) -> Callable:
-        """Allow the view only to `roles`; document the security scheme, 401 and 403."""
+        """Allow the view only to `roles`; document the security scheme, 401, 403 and 503."""
 
         def decorate(view: Callable) -> Callable:
             guarded = auth.requires(*roles)(view)
             guarded = self.alt_response(401, response="UNAUTHORIZED")(guarded)
+            # Every gated view reads the database (the token, at least).
+            guarded = self.alt_response(503, response="SERVICE_UNAVAILABLE")(guarded)
             return self.alt_response(403, response="FORBIDDEN")(guarded)
 
         return decorate

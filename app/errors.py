@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
 from api import problems
@@ -46,7 +46,12 @@ class TracebackLimiter:
             return True
 
 
-tracebacks = TracebackLimiter()
+TRACEBACKS = "shelter_match.tracebacks"
+
+
+def _traceback_allowed(error: BaseException) -> bool:
+    limiter: TracebackLimiter = current_app.extensions[TRACEBACKS]
+    return limiter.allow(_kind(error))
 
 
 def _kind(error: BaseException) -> str:
@@ -72,9 +77,8 @@ def handle_domain_error(error: DomainError) -> Response:
 
 def handle_database_unavailable(error: Exception) -> Response:
     """Answer 503 with Retry-After: the database is down, restarting or too slow."""
-    kind = _kind(error)
     log.error("database unavailable on %s %s: %s", request.method, request.path,
-              unavailable_reason(error), exc_info=error if tracebacks.allow(kind) else None)
+              unavailable_reason(error), exc_info=error if _traceback_allowed(error) else None)
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     if is_page_request():
         response = pages.error_page(503)
@@ -91,9 +95,8 @@ def handle_unexpected_error(error: Exception) -> Response:
         return handle_http_exception(error)
     if is_database_unavailable(error):
         return handle_database_unavailable(error)
-    kind = _kind(error)
-    log.error("unhandled error on %s %s: %s", request.method, request.path, kind,
-              exc_info=error if tracebacks.allow(kind) else None)
+    log.error("unhandled error on %s %s: %s", request.method, request.path, _kind(error),
+              exc_info=error if _traceback_allowed(error) else None)
     if is_page_request():
         return pages.error_page(500)
     return problems.problem(500, "Internal server error",
@@ -102,6 +105,7 @@ def handle_unexpected_error(error: Exception) -> Response:
 
 def init_app(app: Flask) -> None:
     """Register the error handlers of the whole app."""
+    app.extensions[TRACEBACKS] = TracebackLimiter()
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(Exception, handle_unexpected_error)

@@ -113,10 +113,13 @@ class DeadlineConnection(psycopg.Connection[Any]):
     deadline: float | None = None
 
     def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
+        # Waiting for notifications (LISTEN) without a timeout means to wait for them for as
+        # long as it takes; every other wait without one is for an answer from the server.
+        imposed = timeout is None and getattr(gen, "__name__", "") != "notifies"
         try:
-            return super().wait(gen, interval, timeout if timeout is not None else self.deadline)
+            return super().wait(gen, interval, self.deadline if imposed else timeout)
         except psycopg.OperationalError as error:
-            if type(error).__name__ != "_WaitTimeout":
+            if not imposed or type(error).__name__ != "_WaitTimeout":
                 raise
             self.pgconn.finish()
             raise psycopg.OperationalError(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 import time
 
 import pytest
@@ -169,9 +170,39 @@ def test_a_row_lock_held_elsewhere_is_503_within_the_lock_timeout(postgres_url):
         started = time.monotonic()
         answer = client.patch(f"/api/v1/units/{unit_id}", json={"status": "closed"},
                               headers=coordinator.headers)
-        assert time.monotonic() - started < 2
+        assert time.monotonic() - started < 3  # lock_timeout 0.3 s, not forever
         assert_problem_503(answer)
     answer = client.patch(f"/api/v1/units/{unit_id}", json={"status": "closed"},
                           headers=coordinator.headers)
     assert answer.status_code == 200, answer.get_data(as_text=True)
     engine.dispose()
+
+
+@pytest.mark.postgres_only
+def test_the_client_deadline_spares_a_listen_that_waits_longer(postgres_url):
+    """A statement gets `deadline` seconds; waiting for a notification may take longer."""
+    engine = create_database_engine(postgres_url, timeouts=SHORT)
+    assert SHORT.deadline < 2
+    listener = engine.raw_connection()
+    try:
+        dbapi = listener.driver_connection
+        dbapi.autocommit = True
+        dbapi.execute("LISTEN faults")
+
+        def notify_later():
+            time.sleep(SHORT.deadline + 1)
+            with engine.connect() as connection:
+                connection.execute(text("NOTIFY faults, 'late'"))
+                connection.commit()
+
+        sender = threading.Thread(target=notify_later)
+        sender.start()
+        received = [note.payload for note in dbapi.notifies(stop_after=1)]
+        sender.join()
+        assert received == ["late"]
+        assert not dbapi.closed
+        # An ordinary statement on the same connection still has its deadline.
+        assert dbapi.execute("SELECT 1").fetchone() == (1,)
+    finally:
+        listener.close()
+        engine.dispose()

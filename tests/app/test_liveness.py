@@ -40,7 +40,7 @@ def test_healthz_answers_while_every_worker_thread_waits_on_a_locked_row(postgre
             started = time.monotonic()
             answer = requests.get(f"{base_url}/healthz", timeout=5)
             assert answer.status_code == 200 and answer.json() == {"status": "ok"}
-            assert time.monotonic() - started < 1.0
+            assert time.monotonic() - started < 3.0  # the lock holds the others for 30 s
         assert not any(call.done() for call in waiting)
         lock.rollback()
         assert sorted(call.result(timeout=60) for call in waiting) == [200] * (2 * THREADS)

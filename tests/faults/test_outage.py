@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from functools import partial
 
 import pytest
+import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -72,6 +73,12 @@ def build_network(url: str) -> tuple[dict, dict, list[str], list[dict]]:
     return admin, workers[0], units, workers
 
 
+def timed_get(url: str) -> tuple[requests.Response, float]:
+    started = time.monotonic()
+    answer = requests.get(url, timeout=30)
+    return answer, time.monotonic() - started
+
+
 def during(calls: list[load.Call], start: float, end: float) -> list[load.Call]:
     return [call for call in calls if call.started < end and call.started + call.elapsed > start]
 
@@ -95,7 +102,9 @@ def test_restart_and_freeze_under_load_answer_503_and_lose_nothing(cluster):
             time.sleep(4)
             freeze_began = time.monotonic()
             with cluster.frozen():
-                time.sleep(5)
+                time.sleep(1)
+                probes = [timed_get(f"{base}/readyz"), timed_get(f"{base}/healthz")]
+                time.sleep(max(0.0, freeze_began + 5 - time.monotonic()))
             freeze_ended = time.monotonic()
             time.sleep(5)
         finally:
@@ -104,6 +113,11 @@ def test_restart_and_freeze_under_load_answer_503_and_lose_nothing(cluster):
                 thread.join(timeout=60)
         assert not any(thread.is_alive() for thread in threads), "a client hangs"
         server_log = log.read_text()
+
+    # Readiness says 503 within its own deadline; liveness never asks the database.
+    (ready, ready_seconds), (alive, alive_seconds) = probes
+    assert ready.status_code == 503 and ready.headers["Retry-After"] and ready_seconds < 4
+    assert alive.status_code == 200 and alive_seconds < 2
 
     calls = list(record.calls)
     assert len(calls) > 100, f"too little load to mean anything: {len(calls)} calls"
