@@ -264,7 +264,9 @@ def sign_in():
         _note_failure(client, result.user_id, result.reason or "refused")
         return render("sign_in.html", status=401, next_url=next_url, name=name,
                       error=_("The user name or password is not right."))
-    # A new session on every sign-in: nothing chosen before it (session fixation) survives.
+    # A new session on every sign-in: nothing chosen before it (session fixation) survives,
+    # and a session this browser had before ends on the server too.
+    web_sessions.end(db_session(), str(session.get(SESSION_KEY) or ""))
     _end_session()
     key = web_sessions.start(db_session(), result.user_id, now(), lifetimes())
     session.permanent = True

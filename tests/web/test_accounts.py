@@ -55,6 +55,19 @@ def test_the_cookie_carries_only_a_random_key_and_the_table_only_its_hash(client
     assert worker.user.id not in client.get_cookie(SESSION_COOKIE).value
 
 
+def test_signing_in_again_ends_the_browsers_earlier_session(client, session, clock):
+    worker = make_person(session, clock, "crisis_worker")
+    signed_in(client, worker)
+    earlier = client.get_cookie(SESSION_COOKIE).value
+    token = csrf_from(client.get("/crisis").get_data(as_text=True))
+    again = client.post("/aanmelden", data={"name": worker.name, "password": PASSWORD,
+                                            "csrf_token": token})
+    assert again.status_code == 303
+    assert len(session.scalars(select(WebSession)).all()) == 1
+    client.set_cookie(SESSION_COOKIE, earlier)
+    assert client.get("/crisis").status_code == 302
+
+
 def test_sessions_on_two_devices_end_separately(app, session, clock):
     worker = make_person(session, clock, "crisis_worker")
     phone = signed_in(app.test_client(), worker)
