@@ -20,6 +20,7 @@ from pathlib import Path
 
 from shelter_match.gazetteer import Gazetteer, Place, km_between
 from shelter_match.services.places import shipped_region_gemeenten
+from shelter_match.services.public_areas import MAX_RADIUS_KM
 from solver.vocabulary import FEATURES
 
 REGIONS_CSV = Path(__file__).with_name("regions.csv")
@@ -121,7 +122,10 @@ def places_by_region(regions: list[Region], gazetteer: Gazetteer) -> dict[str, l
     by_code = {region.code: region for region in regions}
     found: dict[str, list[Place]] = {region.code: [] for region in regions}
     seen: set[tuple[float, float]] = set()
-    towns = [p for p in gazetteer.places() if p.kind == "woonplaats" and p.population > 0]
+    # Only towns that can be a public area (CONTRACT 4.1: a disc of at most 15 km; the
+    # woonplaatsen of Ameland, say, are larger), so every demo location gets one.
+    towns = [p for p in gazetteer.places() if p.kind == "woonplaats" and p.population > 0
+             and p.radius_km <= MAX_RADIUS_KM]
     for place in sorted(towns, key=lambda p: (p.name, p.lat, p.lon)):
         spot = (round(place.lat, 3), round(place.lon, 3))
         region = by_code.get(region_of.get(place.gemeente_code or "", ""))

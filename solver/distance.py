@@ -68,6 +68,19 @@ def safe_distance_km(lat: float, lon: float, lats: ArrayLike, lons: ArrayLike) -
     return safe_distance_m(lat, lon, lats, lons) / 1000.0
 
 
+def to_areas_m(to_centres_m: ArrayLike, radii_m: ArrayLike) -> NDArray[np.int64]:
+    """Return whole metres to the nearest point of each disc, from safe distances to centres.
+
+    A point P of a disc lies at most `radius` from its centre C, so by the triangle
+    inequality of the geodesic, d(X, P) >= d(X, C) - radius: a lower bound of d(X, C) less
+    the radius (rounded up) is a lower bound of the distance to every point of the disc, and
+    zero inside it. Floored to whole metres, it stays a lower bound.
+    """
+    centres = np.floor(np.asarray(to_centres_m, dtype=np.float64)).astype(np.int64)
+    return np.asarray(np.maximum(centres - np.asarray(radii_m, dtype=np.int64), 0),
+                      dtype=np.int64)
+
+
 def whole_km(metres: ArrayLike) -> NDArray[np.int64]:
     """Return whole kilometres rounded down, so a safe distance stays safe."""
     return np.asarray(np.floor_divide(np.asarray(metres, dtype=np.int64), 1000), dtype=np.int64)

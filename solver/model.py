@@ -21,6 +21,13 @@ def _check_level(value: str, what: str) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Location:
+    """A location as the solver sees it: somewhere within `radius_km` of (lat, lon).
+
+    The service gives the location's public area here (its place's centre and radius), never
+    its secret point, so nothing the solver answers can depend on the point. The distance
+    from a danger is measured to the nearest point of the disc, travel to its centre.
+    """
+
     id: str
     name: str
     region_code: str
@@ -28,9 +35,12 @@ class Location:
     lat: float
     lon: float
     features: frozenset[str] = frozenset()
+    radius_km: float = 0.0
 
     def __post_init__(self) -> None:
         _check_level(self.safety_level, "safety_level")
+        if not self.radius_km >= 0:  # also rejects NaN
+            raise ValueError("radius_km must be zero or more")
         # Accept any iterable of features from callers, but keep the frozenset promise.
         object.__setattr__(self, "features", frozenset(self.features))
 

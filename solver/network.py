@@ -27,8 +27,9 @@ class Network:
 
     locations: tuple[Location, ...]
     location_index: Mapping[str, int]
-    lat: NDArray[np.float64]
+    lat: NDArray[np.float64]  # the centre of each location's area
     lon: NDArray[np.float64]
+    radius_m: NDArray[np.int64]  # whole metres, rounded up: the area's radius
     safety_rank: NDArray[np.int64]
     region_index: NDArray[np.int64]  # into region_codes
     region_codes: tuple[str, ...]
@@ -63,6 +64,9 @@ class Network:
 
         lat = np.fromiter((location.lat for location in ordered), np.float64, len(ordered))
         lon = np.fromiter((location.lon for location in ordered), np.float64, len(ordered))
+        radius_m = np.ceil(np.fromiter(
+            (location.radius_km * 1000 for location in ordered), np.float64, len(ordered)
+        )).astype(np.int64)
         safety_rank = np.fromiter(
             (LEVEL_RANK[location.safety_level] for location in ordered), np.int64, len(ordered)
         )
@@ -101,6 +105,7 @@ class Network:
             location_index=location_index,
             lat=lat,
             lon=lon,
+            radius_m=radius_m,
             safety_rank=safety_rank,
             region_index=region_index,
             region_codes=region_codes,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from solver.distance import safe_distance_m
+from solver.distance import safe_distance_m, to_areas_m
 from solver.model import Case, Exclusion, Rules
 from solver.network import Network
 from solver.vocabulary import EXCLUSION_REASONS, LEVEL_RANK
@@ -38,9 +38,11 @@ def screen(case: Case, network: Network, rules: Rules) -> Screening:
 
     # Whole metres, rounded down: a lower bound stays a lower bound. The danger may lie up to
     # its uncertainty away from the given point, so (triangle inequality) subtract that too.
+    # The location may lie anywhere in its area, so the danger is measured to the area's
+    # nearest point (distance.to_areas_m); travel goes to the area's centre.
     here = safe_distance_m(case.danger_lat, case.danger_lon, network.lat, network.lon)
     uncertainty_m = math.ceil(case.danger_uncertainty_km * 1000)
-    danger_m = np.maximum(here.astype(np.int64) - uncertainty_m, 0)
+    danger_m = np.maximum(to_areas_m(here, network.radius_m) - uncertainty_m, 0)
     # Travel is not a safety rule: it is measured from where the client is, or else from
     # the given danger point itself.
     travel_lat, travel_lon = case.travel_origin

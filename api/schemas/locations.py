@@ -77,6 +77,20 @@ class UnitSchema(ma.Schema):
     updated_at = UTCDateTime(required=True)
 
 
+class PublicAreaSchema(ma.Schema):
+    """A disc that holds the location's secret point: public to every role."""
+
+    lat = ma.fields.Float(required=True, metadata={"description": "The place's centre."})
+    lon = ma.fields.Float(required=True)
+    radius_km = ma.fields.Float(required=True, metadata={
+        "description": "From 5 to 15 km; the disc covers the whole place."})
+
+
+PLACE_DESCRIPTION = ("The public place (woonplaats or gemeente, its qualified name): shown to "
+                     "every role. The location lies in `public_area`, a disc around the "
+                     "place's centre.")
+
+
 class LocationSummarySchema(ma.Schema):
     """A location with what it has free now and how fresh that is."""
 
@@ -100,6 +114,10 @@ class LocationSummarySchema(ma.Schema):
         metadata={"description": "availability_updated_at is older than "
                                  "policy.stale_after_hours."},
     )
+    place = ma.fields.String(required=True, metadata={"description": PLACE_DESCRIPTION,
+                                                      "example": "Zeist"})
+    gemeente_code = ma.fields.String(required=True, metadata={"example": "GM0355"})
+    public_area = ma.fields.Nested(PublicAreaSchema, required=True)
     address = ma.fields.String(metadata={"description": ONLY_FOR_ENTITLED})
     lat = ma.fields.Float(metadata={"description": ONLY_FOR_ENTITLED})
     lon = ma.fields.Float(metadata={"description": ONLY_FOR_ENTITLED})
@@ -172,6 +190,10 @@ class NewLocationSchema(ma.Schema):
     features = ma.fields.List(ma.fields.String(validate=OneOf(FEATURES)), load_default=list)
     accepts_night_intake = ma.fields.Boolean(load_default=True, truthy={True}, falsy={False})
     units = ma.fields.List(ma.fields.Nested(NewUnitSchema), load_default=list)
+    place = ma.fields.String(validate=Length(1, 100), metadata={
+        "description": "The public place: a woonplaats or gemeente that holds the point, with "
+                       "a disc of at most 15 km (a larger gemeente such as Rotterdam is 422: "
+                       "choose its woonplaats). Omitted: derived from the point."})
 
 
 class LocationPatchSchema(ma.Schema):
@@ -184,6 +206,10 @@ class LocationPatchSchema(ma.Schema):
     address = ma.fields.String(validate=Length(1, MAX_ADDRESS))
     lat = ma.fields.Float(validate=Range(*NL_LAT))
     lon = ma.fields.Float(validate=Range(*NL_LON))
+    place = ma.fields.String(validate=Length(1, 100), metadata={
+        "description": "The public place: a woonplaats or gemeente that holds the point, with "
+                       "a disc of at most 15 km (a larger gemeente such as Rotterdam is 422: "
+                       "choose its woonplaats). Omitted: derived from the point."})
 
 
 class UnitPatchSchema(ma.Schema):

@@ -11,7 +11,6 @@ import marshmallow as ma
 from api.reasons import sentences
 from api.schemas.fields import UTCDateTime, drop_unless
 from shelter_match.models import OUTCOMES
-from shelter_match.services.proposals import score_of
 from shelter_match.services.requests import (
     MAX_ADULTS,
     MAX_CASE_REFERENCE,
@@ -165,16 +164,13 @@ class OptionSchema(ma.Schema):
     beds = ma.fields.Integer()
     safety_level = ma.fields.String(metadata={"enum": list(LEVELS)})
     distance_from_danger_km = ma.fields.Integer(metadata={
-        "description": "Whole km, never more than the true geodesic distance, less the "
-                       "danger's uncertainty (safe side)."})
+        "description": "Whole km from the danger to the nearest point of the location's "
+                       "public area, less the danger's uncertainty: never more than the true "
+                       "geodesic distance (safe side)."})
     travel_km = ma.fields.Integer(allow_none=True, metadata={
-        "description": "Whole km from where she is now (or from the danger when unknown)."})
+        "description": "Whole km from where she is now (or from the danger when unknown) to "
+                       "the centre of the location's public area: an estimate."})
     in_origin_region = ma.fields.Boolean()
-    score = ma.fields.Function(lambda option: score_of(option.cost), metadata={
-        "type": "number",
-        "description": "The ranking cost in kilometre-equivalents (travel plus the weighted "
-                       "penalties of policy.ranking_weights); lower is better, options are "
-                       "sorted by it."})
     reasons = ma.fields.Function(lambda option: sentences(option.reasons), metadata={
         "type": "array", "items": {"type": "string"},
         "description": "Why this option is safe and how it ranks, in plain words."})
@@ -292,5 +288,3 @@ class BatchProposalSchema(ma.Schema):
     generated_at = UTCDateTime()
     assignments = ma.fields.List(ma.fields.Nested(AssignmentSchema))
     placed = ma.fields.Integer()
-    total_score = ma.fields.Function(lambda joint: score_of(joint.total_cost), metadata={
-        "type": "number", "description": "Sum of the placed options' scores."})

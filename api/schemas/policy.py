@@ -33,7 +33,7 @@ def _weight(name: str, description: str) -> ma.fields.Integer:
 class RankingWeightsSchema(ma.Schema):
     """How proposals are ranked: the solver's weights, in metre-equivalents.
 
-    1000 weighs as one km of extra travel; an option's score is its total cost / 1000.
+    1000 weighs as one km of extra travel; options are ranked by their total cost.
     Optional in PUT: a missing member takes the solver's default.
     """
 

@@ -49,6 +49,7 @@ class Location(Base):
     __table_args__ = (
         CheckConstraint(in_list_check("safety_level", LEVELS), name="safety_level"),
         CheckConstraint("lat BETWEEN -90 AND 90 AND lon BETWEEN -180 AND 180", name="coords"),
+        CheckConstraint("area_radius_km BETWEEN 5 AND 15", name="area_radius"),
     )
 
     id: Mapped[str] = id_column()
@@ -58,6 +59,13 @@ class Location(Base):
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
     address: Mapped[str] = mapped_column(String(300))
+    # The public area (CONTRACT 4.1): a place everyone may know, and a disc around its centre
+    # that holds the secret point. See shelter_match.services.public_areas.
+    place: Mapped[str] = mapped_column(String(120))
+    gemeente_code: Mapped[str] = mapped_column(String(6))
+    area_lat: Mapped[float] = mapped_column(Float)
+    area_lon: Mapped[float] = mapped_column(Float)
+    area_radius_km: Mapped[float] = mapped_column(Float)
     features: Mapped[list[str]] = mapped_column(StringList, default=list)
     accepts_night_intake: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -35,6 +35,7 @@ from shelter_match.services.locations import (
     validate_unit_values,
 )
 from shelter_match.services.policy import get_policy
+from shelter_match.services.public_areas import PublicArea
 from shelter_match.services.unit_state import (
     UnitRecord,
     effective_status,
@@ -79,6 +80,9 @@ class LocationSummary:
     beds_free: int
     availability_updated_at: datetime
     stale: bool
+    place: str  # the public place and area: every role sees them (CONTRACT 4.1)
+    gemeente_code: str
+    public_area: PublicArea
     address: str | None = None
     lat: float | None = None
     lon: float | None = None
@@ -129,6 +133,11 @@ _LOCATION_COLUMNS = (
     cast(Location.features, String).label("features"),
     Location.accepts_night_intake,
     Location.availability_updated_at,
+    Location.place,
+    Location.gemeente_code,
+    Location.area_lat,
+    Location.area_lon,
+    Location.area_radius_km,
     Location.address,
     Location.lat,
     Location.lon,
@@ -173,7 +182,11 @@ def list_locations_json(
         (Location.id, Location.name, Location.region_code, Location.safety_level,
          Location.features, Location.accepts_night_intake),
         then=(rfc3339_sql(Location.availability_updated_at).label("availability_updated_at"),
-              (Location.availability_updated_at < stale_before).label("stale"), *secrets),
+              (Location.availability_updated_at < stale_before).label("stale"),
+              Location.place, Location.gemeente_code,
+              func.json_build_object("lat", Location.area_lat, "lon", Location.area_lon,
+                                     "radius_km", Location.area_radius_km
+                                     ).label("public_area"), *secrets),
         region_code=region_code,
     ).order_by(None).subquery("location")
     listing = func.json_agg(aggregate_order_by(rows.table_valued(), rows.c.name, rows.c.id))
@@ -238,13 +251,16 @@ def _summaries(
     summaries = []
     # Core rather than session.execute: the ORM's per-row machinery costs more than the
     # query itself on a national list (measured: bench/availability.py).
-    for (id_, name, region, level, features, night, updated_at, address, lat, lon,
+    for (id_, name, region, level, features, night, updated_at, place, gemeente_code,
+         area_lat, area_lon, area_radius_km, address, lat, lon,
          total, free_units, free_beds) in session.connection().execute(query).all():
         # Discretion: the secret point stays in the database for everyone else.
         secret = (address, lat, lon) if viewer.manages_location(id_) else (None, None, None)
+        area = PublicArea(place, gemeente_code, area_lat, area_lon, area_radius_km)
         summaries.append(LocationSummary(
             id_, name, region, level, _feature_list(features), bool(night), int(total),
-            int(free_units), int(free_beds), updated_at, updated_at < stale_before, *secret))
+            int(free_units), int(free_beds), updated_at, updated_at < stale_before,
+            place, gemeente_code, area, *secret))
     return summaries
 
 

@@ -16,6 +16,7 @@ from shelter_match.models import Location, Region, Unit
 from shelter_match.services import audit
 from shelter_match.services.auth import Principal
 from shelter_match.services.places import location_point_errors
+from shelter_match.services.public_areas import PublicArea, contains, derive, place_errors
 from shelter_match.services.unit_state import mark_availability_checked, record_change
 from solver.vocabulary import FEATURES, LEVELS
 
@@ -32,6 +33,7 @@ HELD_BY_HAND = "A unit becomes held only through a hold; set free, occupied or c
 # The fields an admin may edit after creation (PATCH /locations/{id}).
 EDITABLE_FIELDS = (
     "name", "safety_level", "features", "accepts_night_intake", "address", "lat", "lon",
+    "place",
 )
 # Never written to the audit log, logs or errors: only their names are.
 SECRET_FIELDS = ("address", "lat", "lon")
@@ -55,6 +57,8 @@ class LocationData:
     features: Sequence[str] = ()
     accepts_night_intake: bool = True
     units: Sequence[UnitData] = field(default_factory=tuple)
+    # The public place (CONTRACT 4.1); None: the place that holds the point.
+    place: str | None = None
 
 
 def validate_location(session: Session, data: LocationData) -> dict[str, list[str]]:
@@ -73,8 +77,30 @@ def validate_location(session: Session, data: LocationData) -> dict[str, list[st
     )
     if not errors.keys() & {"lat", "lon", "region_code"}:
         errors.update(location_point_errors(session, data.lat, data.lon, data.region_code))
+    if not errors.keys() & {"lat", "lon"}:
+        _area, problems = public_area_of(data.place, data.lat, data.lon)
+        if problems:
+            errors["place"] = problems
     errors.update(validate_units(data.units))
     return errors
+
+
+def public_area_of(place: object, lat: float, lon: float) -> tuple[PublicArea | None, list[str]]:
+    """Return the public area of a location at (lat, lon): of the place given, else derived
+    from the point; or the errors of `place`. Never names the point (it is secret)."""
+    if place is not None:
+        return place_errors(place, lat, lon)
+    area = derive(lat, lon)
+    if area is None:
+        return None, ["No woonplaats or gemeente of at most 15 km holds this point: give the "
+                      "place whose name may be shown for this location."]
+    return area, []
+
+
+def _set_area(location: Location, area: PublicArea) -> None:
+    location.place, location.gemeente_code = area.place, area.gemeente_code
+    location.area_lat, location.area_lon = area.lat, area.lon
+    location.area_radius_km = area.radius_km
 
 
 def validate_location_fields(session: Session, fields: dict[str, object]) -> dict[str, list[str]]:
@@ -179,6 +205,8 @@ def create_location(
     errors = validate_location(session, data)
     if errors:
         raise ValidationFailed(errors)
+    area, _problems = public_area_of(data.place, data.lat, data.lon)
+    assert area is not None  # validate_location reported any problem
     location = Location(
         name=data.name.strip(),
         region_code=data.region_code,
@@ -191,6 +219,7 @@ def create_location(
         created_at=now,
         availability_updated_at=now,
     )
+    _set_area(location, area)
     session.add(location)
     session.flush()
     for unit_data in data.units:
@@ -309,9 +338,26 @@ def update_location(
         errors.update(location_point_errors(
             session, changes.get("lat", location.lat), changes.get("lon", location.lon),
             location.region_code))
+    area = None
+    if not errors and changes.keys() & {"lat", "lon", "place"}:
+        lat = float(changes.get("lat", location.lat))  # type: ignore[arg-type]
+        lon = float(changes.get("lon", location.lon))  # type: ignore[arg-type]
+        current = PublicArea(location.place, location.gemeente_code, location.area_lat,
+                             location.area_lon, location.area_radius_km)
+        if "place" in changes:
+            area, problems = public_area_of(changes["place"], lat, lon)
+            if problems:
+                errors["place"] = problems
+        elif not contains(current, lat, lon):
+            # Moved out of its public area: the place that holds the new point, as on create.
+            area, problems = public_area_of(None, lat, lon)
+            if problems:
+                errors["place"] = problems
     if errors:
         raise ValidationFailed(errors)
     normalised = dict(changes)
+    if area is not None:
+        normalised["place"] = area.place
     for name in ("name", "address"):
         if name in normalised:
             normalised[name] = str(normalised[name]).strip()
@@ -330,7 +376,10 @@ def update_location(
         if name not in SECRET_FIELDS
     }
     for name, value in changed.items():
-        setattr(location, name, value)
+        if name != "place":
+            setattr(location, name, value)
+    if area is not None:
+        _set_area(location, area)
     session.flush()
     audit.record(
         session,

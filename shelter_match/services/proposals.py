@@ -108,9 +108,20 @@ def _features(text: str | None) -> frozenset[str]:
 
 
 def _solver_location(row: Any) -> solver_model.Location:
-    id_, name, region_code, safety_level, lat, lon, features = row
+    id_, name, region_code, safety_level, lat, lon, radius_km, features = row
     return solver_model.Location(id_, name, region_code, safety_level, lat, lon,
-                                 _features(features))
+                                 _features(features), radius_km)
+
+
+def solver_location(location: Location) -> solver_model.Location:
+    """Return the solver's view of a location: its public area, never its secret point.
+
+    Everything a crisis worker sees (options, exclusions, joint assignments, the hold's
+    check) is computed from this, so moving the point inside its area changes no answer.
+    """
+    return solver_model.Location(location.id, location.name, location.region_code,
+                                 location.safety_level, location.area_lat, location.area_lon,
+                                 frozenset(location.features), location.area_radius_km)
 
 
 def load_network(session: Session, *, now: datetime, min_beds: int = 1) -> Network:
@@ -127,8 +138,10 @@ def load_network(session: Session, *, now: datetime, min_beds: int = 1) -> Netwo
     # tuples: they are the memo's key, and hashing and comparing SQLAlchemy Rows runs in
     # Python, row by row (measured: 12 ms a proposal at 10x scale; plain tuples, 1 ms).
     locations = tuple(map(tuple, connection.execute(
+        # The public area only: the secret point is never read here (CONTRACT 4.1).
         select(Location.id, Location.name, Location.region_code, Location.safety_level,
-               Location.lat, Location.lon, cast(Location.features, Text))
+               Location.area_lat, Location.area_lon, Location.area_radius_km,
+               cast(Location.features, Text))
     ).all()))
     units: tuple[tuple[str, str, int], ...] = tuple(map(tuple, connection.execute(  # type: ignore[arg-type]
         select(Unit.id, Unit.location_id, Unit.beds)
@@ -196,11 +209,6 @@ def propose_for_request(
     return ProposalView(request.id, now, proposal.options, proposal.excluded)
 
 
-def score_of(cost: int) -> float:
-    """Return the solver's integer cost as the API's score (km-equivalents)."""
-    return round(cost / 1000, 1)
-
-
 def unit_unsuitability(
     session: Session, request: PlacementRequest, unit: Unit, location: Location, *,
     now: datetime,
@@ -213,9 +221,7 @@ def unit_unsuitability(
     """
     policy = get_policy(session)
     network = Network.build(
-        [solver_model.Location(location.id, location.name, location.region_code,
-                               location.safety_level, location.lat, location.lon,
-                               frozenset(location.features))],
+        [solver_location(location)],
         [solver_model.FreeUnit(id=unit.id, location_id=unit.location_id, beds=unit.beds)],
     )
     proposal = propose(case_of(request, policy), network, rules_of(policy), limit=1)

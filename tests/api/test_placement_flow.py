@@ -341,8 +341,11 @@ def test_openapi_documents_the_path(client):
         assert path in spec["paths"], path
     post = spec["paths"]["/api/v1/placement-requests/{request_id}/holds"]["post"]
     assert "Idempotency-Key" in {p["name"] for p in post.get("parameters", [])}
-    score = spec["components"]["schemas"]["Option"]["properties"]["score"]
-    assert "lower is better" in score["description"]
+    # v2: no score (it measured the secret point to 100 m); distances are to the public area.
+    option = spec["components"]["schemas"]["Option"]["properties"]
+    assert "score" not in option
+    assert "public area" in option["distance_from_danger_km"]["description"]
+    assert "total_score" not in spec["components"]["schemas"]["BatchProposal"]["properties"]
 
 
 def test_joint_proposals_over_the_api(client, session, clock, network, worker):

@@ -9,9 +9,8 @@ from sqlalchemy import select
 from api.reasons import sentences
 from shelter_match.errors import Conflict, NotFound, ValidationFailed
 from shelter_match.models import Unit
-from shelter_match.services import holds, proposals
+from shelter_match.services import holds, proposals, public_areas
 from shelter_match.services.policy import get_policy, replace_policy
-from shelter_match.services.proposals import score_of
 from solver import Exclusion
 from tests.factories import make_caller, make_location, make_request, principal_of
 
@@ -22,6 +21,24 @@ def place_at(km: float, bearing: float = 60.0) -> tuple[float, float]:
     """Return the point `km` from Schiedam's centre (north-east by default)."""
     point = geodesic(kilometers=km).destination(SCHIEDAM, bearing)
     return point.latitude, point.longitude
+
+
+def area_km(lat: float, lon: float) -> float:
+    """Return the geodesic km from Schiedam's centre to the nearest edge of a point's area."""
+    area = public_areas.derive(lat, lon)
+    assert area is not None
+    return geodesic(SCHIEDAM, (area.lat, area.lon)).km - area.radius_km
+
+
+def area_at(low: float, high: float) -> tuple[float, float]:
+    """Return a point east of Schiedam whose public area's nearest edge lies `low` to `high`
+    km from Schiedam's centre (v2: the danger is measured to the public area)."""
+    for bearing in (60, 75, 90, 45, 105):
+        for tenths in range(int(low * 10), int(high * 10) + 300, 2):
+            point = place_at(tenths / 10, bearing)
+            if low <= area_km(*point) < high:
+                return point
+    raise AssertionError(f"no public area {low} to {high} km from Schiedam")
 
 
 @pytest.fixture
@@ -49,8 +66,8 @@ def test_options_are_free_units_large_enough_ranked_best_first(session, clock, w
     # 60 km more travel.
     assert got == [("Dichtbij", 3), ("Dichtbij", 6), ("Verder", 3)]
     assert [o.rank for o in body.options] == list(range(1, len(got) + 1))
-    scores = [score_of(o.cost) for o in body.options]
-    assert scores == sorted(scores)
+    costs = [o.cost for o in body.options]
+    assert costs == sorted(costs)
     assert body.request_id == request.id and body.generated_at == clock.now()
     # Only units free now: hold the best one and it is gone from the next proposals.
     best = body.options[0].unit_id
@@ -68,17 +85,18 @@ def test_the_danger_uncertainty_keeps_options_further_away(session, clock, worke
     caller, me = worker
     # Rood needs 75 km. A place name (Schiedam, a gemeente) adds its extent, 5.5 km (more than
     # the policy's 5 km), to the 0.8 km rounding.
+    # v2: measured to the nearest edge of the location's public area.
     inside = make_location(session, clock, name="Net te dichtbij", safety_level="rood",
-                           lat=place_at(79)[0], lon=place_at(79)[1])
+                           lat=area_at(76, 81)[0], lon=area_at(76, 81)[1])
     outside = make_location(session, clock, name="Ver genoeg", safety_level="rood",
-                            lat=place_at(83)[0], lon=place_at(83)[1])
+                            lat=area_at(82, 85.5)[0], lon=area_at(82, 85.5)[1])
     by_name = make_request(session, clock, caller, risk_level="rood")
     body = proposals.propose_for_request(session, by_name.id, actor=me, now=clock.now())
     names = {o.location_name for o in body.options}
     assert names == {"Ver genoeg"}
     assert Exclusion("too_close_to_danger", 1) in body.excluded
     option = body.options[0]
-    true_km = geodesic(SCHIEDAM, (outside.lat, outside.lon)).km
+    true_km = area_km(outside.lat, outside.lon)
     # Safe side: never more than the distance from anywhere in Schiedam (5.5 km around its
     # centre), and no more than rounding (0.8 km each way) and flooring below it.
     assert true_km - 6.3 - 0.8 - 1 < option.distance_from_danger_km <= true_km - 5.5
@@ -95,9 +113,9 @@ def test_the_danger_uncertainty_keeps_options_further_away(session, clock, worke
 def test_the_place_radius_of_the_policy_is_a_minimum_beside_the_extent(session, clock, worker):
     caller, me = worker
     make_location(session, clock, name="Net te dichtbij", safety_level="rood",
-                  lat=place_at(79)[0], lon=place_at(79)[1])
+                  lat=area_at(76, 81)[0], lon=area_at(76, 81)[1])
     make_location(session, clock, name="Ver genoeg", safety_level="rood",
-                  lat=place_at(83)[0], lon=place_at(83)[1])
+                  lat=area_at(82, 85.5)[0], lon=area_at(82, 85.5)[1])
     admin = principal_of(session, make_caller(session, clock, "admin"))
     # A smaller policy radius never shrinks the place's extent (Schiedam: 5.5 km) ...
     document = get_policy(session).as_document() | {

@@ -251,3 +251,29 @@ def test_a_home_several_places_carry_asks_her_to_choose_and_shows_the_region(
     html = response.get_data(as_text=True)
     assert "Haar regio: Leiden." in html
     assert 'name="danger_suggestion" value="Valkenburg (L)"' in html
+
+
+def test_the_options_page_does_not_move_with_a_secret_point(client, session, clock):
+    # Issue 13: the crisis worker's page is computed from public areas only. Moving every
+    # location's point elsewhere inside its area leaves the page as it was, to the byte
+    # (the CSRF token aside).
+    from geopy.distance import geodesic
+
+    from shelter_match.models import Location
+
+    network(session, clock)
+    signed_in(client, make_person(session, clock, "crisis_worker"))
+    page = post(client, "/crisis/aanvragen/nieuw", FORM).headers["Location"]
+
+    def shown() -> str:
+        return re.sub(r'name="csrf_token" value="[^"]*"', "",
+                      client.get(page).get_data(as_text=True))
+
+    before = shown()
+    assert "Veilig Huis Noord" in before
+    for location in session.scalars(select(Location)):
+        point = geodesic(kilometers=location.area_radius_km * 0.9).destination(
+            (location.area_lat, location.area_lon), 200)
+        location.lat, location.lon = point.latitude, point.longitude
+    session.flush()
+    assert shown() == before

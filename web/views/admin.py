@@ -38,6 +38,7 @@ LOCATION_HINTS = {
     "lon": _l("Fill in a longitude in the Netherlands, between %(low)s and %(high)s.",
               low=locations.NL_LON[0], high=locations.NL_LON[1]),
     "features": _l("Choose from the list."),
+    "place": _l("Give the town (woonplaats) that holds the location, or leave it empty."),
     "units.*.label": _l("Give every unit its own name (at most %(max)d characters).",
                         max=locations.MAX_LABEL),
     "units.*.beds": _l("Fill in from 0 to %(max)d beds.", max=locations.MAX_BEDS_PER_UNIT),
@@ -112,6 +113,7 @@ def new_location():
         features=form.many("features", labels.FEATURES),
         accepts_night_intake=form.flag("accepts_night_intake"),
         units=units,
+        place=form.text("place") or None,
     )
     if not form.errors:
         try:
@@ -145,6 +147,8 @@ def location(location_id: str):
             "lon": form.decimal("lon"),
             "features": form.many("features", labels.FEATURES),
             "accepts_night_intake": form.flag("accepts_night_intake"),
+            # Empty: the place that holds the point (derived again).
+            "place": form.text("place") or None,
         }
         if not form.errors:
             try:
