@@ -101,6 +101,24 @@ def exclusion(reason: str, count: int) -> str:
                     count)
 
 
+def relaxation(drop: str, options: int) -> str:
+    """Return one next step: how many options dropping a need would give."""
+    need = drop.removeprefix("needs:")
+    return ngettext("Without “%(need)s”: %(num)d location.",
+                    "Without “%(need)s”: %(num)d locations.", options,
+                    need=str(NEEDS.get(need, need)))
+
+
+def freshness(updated_s: float | None, now_s: float) -> str:
+    """Return how long ago a location's availability was updated, in plain words."""
+    if updated_s is None:
+        return _("never confirmed")
+    minutes = max(int((now_s - updated_s) // 60), 0)
+    if minutes < 120:
+        return ngettext("updated %(num)d min ago", "updated %(num)d min ago", minutes)
+    return ngettext("updated %(num)d hour ago", "updated %(num)d hours ago", minutes // 60)
+
+
 def reason(option_reason: Reason) -> str:
     """Return one reason the solver gives for an option, in plain words."""
     p = option_reason.params
