@@ -53,6 +53,11 @@ SENTENCES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "offers_needs": lambda p: f"offers every need: {', '.join(p['needs'])}",
     "recent_intake": lambda p: (f"region {p['region_code']} took in {p['people']} "
                                 f"{'person' if p['people'] == 1 else 'people'} recently"),
+    "specialised_place": lambda p: (f"specialised in {', '.join(p['features'])}: offered "
+                                    "after every suitable general place"),
+    "stale_availability": lambda p: (
+        "availability not confirmed recently" if p["hours"] is None
+        else f"availability last updated {p['hours']} hours ago: phone to check"),
 }
 
 

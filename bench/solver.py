@@ -57,6 +57,8 @@ from solver import (  # noqa: E402
     safe_distance_m,
 )
 from solver.distance import DOMAIN_LAT, DOMAIN_LON, LAMBERT_SAFETY_MARGIN  # noqa: E402
+from solver.model import ROOD_MARGIN_CAP_KM  # noqa: E402
+from solver.rules import specialities_unneeded_at  # noqa: E402
 from solver.vocabulary import EXCLUSION_REASONS, FEATURES, LEVEL_RANK  # noqa: E402
 
 RANKING_TARGET_MS = 5.0
@@ -144,8 +146,15 @@ def naive_propose(case: Case, locations, units_by_location, rules: Rules, limit:
             or location.id in case.excluded_location_ids,
             "origin_region_not_allowed": must_leave
             and location.region_code == case.origin_region_code,
+            "target_group_mismatch": location.target_group not in ("all", case.target_group),
             "safety_level_too_low": LEVEL_RANK[location.safety_level] < risk,
             "too_close_to_danger": distance_m < minimum * 1000,
+            "too_close_for_location": rules.location_level_min_distance
+            and distance_m < rules.min_distance_km[location.safety_level] * 1000,
+            "no_night_intake": case.at_night and not location.accepts_night_intake,
+            "boys_age_limit": case.oldest_boy_age is not None
+            and location.accepts_boys_up_to_age is not None
+            and case.oldest_boy_age > location.accepts_boys_up_to_age,
             "missing_features": not case.needs <= location.features,
             "no_free_unit_large_enough": not fits,
         }
@@ -157,16 +166,29 @@ def naive_propose(case: Case, locations, units_by_location, rules: Rules, limit:
         travel_m = distance_m
         if case.current_lat is not None:
             travel_m = geodesic(case.travel_origin, here).meters
-        for unit in fits:
-            cost = (
-                int(travel_m) * weights.travel_per_km // 1000
-                + (LEVEL_RANK[location.safety_level] - risk) * weights.safety_surplus_per_level
-                + (unit.beds - case.household_size) * weights.spare_bed
-                + outside * weights.outside_origin_region
-            )
-            options.append((cost, location.id, unit.id))
+        margin_cost = 0
+        if case.risk_level == "rood":
+            # The margin beyond the minimum is a small benefit; travel from the danger that
+            # only adds margin is not charged.
+            margin_m = max(int(distance_m) - minimum * 1000, 0)
+            if case.current_lat is None:
+                travel_m = max(int(travel_m) - margin_m, 0)
+            cap_m = ROOD_MARGIN_CAP_KM * 1000
+            margin_cost = (cap_m - min(margin_m, cap_m)) * weights.rood_margin_per_km // 1000
+        # One option per location: its smallest sufficient unit.
+        unit = min(fits, key=lambda u: (u.beds, u.id))
+        cost = (
+            int(travel_m) * weights.travel_per_km // 1000
+            + (LEVEL_RANK[location.safety_level] - risk) * weights.safety_surplus_per_level
+            + (unit.beds - case.household_size) * weights.spare_bed
+            + outside * weights.outside_origin_region
+            + margin_cost
+        )
+        # Specialised places after every general one.
+        tier = bool(specialities_unneeded_at(case, location))
+        options.append((tier, cost, location.id, unit.id))
     options.sort()
-    return options[:limit], excluded
+    return [(cost, loc, unit) for _, cost, loc, unit in options[:limit]], excluded
 
 
 def greedy_assign(cases: Sequence[Case], locations, units_by_location, rules: Rules):
@@ -205,6 +227,9 @@ def greedy_assign(cases: Sequence[Case], locations, units_by_location, rules: Ru
             from_danger = geodesic(danger, here).km
             if from_danger < minimum:
                 continue
+            if rules.location_level_min_distance \
+                    and from_danger < rules.min_distance_km[location.safety_level]:
+                continue  # the location's own level (CONTRACT 4.1)
             travel = from_danger
             if case.current_lat is not None:
                 travel = geodesic(case.travel_origin, here).km

@@ -65,6 +65,8 @@ def seed_demo(
                     address=demo.address,
                     features=demo.features,
                     accepts_night_intake=demo.accepts_night_intake,
+                    # The demo's places for men are men's shelters (CONTRACT 4.2).
+                    target_group="men" if "men" in demo.features else None,
                     units=[UnitData(u.label, u.beds, u.status) for u in demo.units],
                 ),
                 now=now,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from solver.vocabulary import LEVELS
+from solver.vocabulary import LEVELS, REQUEST_TARGET_GROUPS, TARGET_GROUPS
 
 # The contract's policy defaults (CONTRACT §3 Policy).
 DEFAULT_MIN_DISTANCE_KM: Mapping[str, int] = {"groen": 0, "oranje": 25, "rood": 75}
@@ -36,11 +36,20 @@ class Location:
     lon: float
     features: frozenset[str] = frozenset()
     radius_km: float = 0.0
+    target_group: str = "women"
+    accepts_night_intake: bool = True
+    # The oldest boy (in years) the location takes in with his mother; None: no limit.
+    accepts_boys_up_to_age: int | None = None
+    # When the location's availability was last updated or confirmed (POSIX seconds);
+    # None: unknown, counted as stale.
+    availability_updated_s: float | None = None
 
     def __post_init__(self) -> None:
         _check_level(self.safety_level, "safety_level")
         if not self.radius_km >= 0:  # also rejects NaN
             raise ValueError("radius_km must be zero or more")
+        if self.target_group not in TARGET_GROUPS:
+            raise ValueError(f"target_group must be one of {', '.join(TARGET_GROUPS)}")
         # Accept any iterable of features from callers, but keep the frozenset promise.
         object.__setattr__(self, "features", frozenset(self.features))
 
@@ -73,11 +82,27 @@ class Case:
     # given as a place name: every distance from the danger is shortened by this much, so it
     # stays a lower bound of the distance from wherever the danger really is.
     danger_uncertainty_km: float = 0.0
+    # Further dangers (a family network), each (lat, lon, uncertainty_km): every rule about
+    # the danger holds for each of them as for the first.
+    more_dangers: tuple[tuple[float, float, float], ...] = ()
+    target_group: str = "women"
+    # The age of the oldest boy in the household, None when there is none (or unknown).
+    oldest_boy_age: int | None = None
+    # Whether she would arrive within the policy's night hours (the caller tells the time).
+    at_night: bool = False
+    # When the proposal is made (POSIX seconds), for the staleness of availability.
+    now_s: float | None = None
 
     def __post_init__(self) -> None:
         _check_level(self.risk_level, "risk_level")
         if not self.danger_uncertainty_km >= 0:  # also rejects NaN
             raise ValueError("danger_uncertainty_km must be zero or more")
+        if self.target_group not in REQUEST_TARGET_GROUPS:
+            raise ValueError(f"target_group must be one of {', '.join(REQUEST_TARGET_GROUPS)}")
+        object.__setattr__(self, "more_dangers", tuple(
+            (float(lat), float(lon), float(km)) for lat, lon, km in self.more_dangers))
+        if not all(km >= 0 for _, _, km in self.more_dangers):
+            raise ValueError("a danger's uncertainty must be zero or more")
         if self.household_size < 1:
             raise ValueError("household_size must be at least 1")
         if (self.current_lat is None) != (self.current_lon is None):
@@ -122,6 +147,18 @@ class Weights:
     # ... but never by more than 5 km in total, so it stays a tie-breaker between regions of
     # very different size instead of sending clients across the country.
     recent_intake_max: int = 5_000
+    # Availability older than the policy's stale_after_hours may be wrong (the best-known
+    # failure of bed registries): a phone call to a stale place often ends in "full". At
+    # equal travel a fresh place ranks first; a stale one wins only when over 20 km nearer.
+    stale_availability: int = 20_000
+    # Specialised places (honour-related violence, trafficking, men) go to a case that does
+    # not need them only after every suitable general place; in a joint assignment this
+    # cost (1,000 km) is larger than any difference of the other terms across the country.
+    specialised_place: int = 1_000_000
+    # For rood, distance from the danger beyond the minimum is a small benefit, never a cost:
+    # travel that only moves her further from the danger is not charged, and each km of
+    # margin (up to ROOD_MARGIN_CAP_KM) counts as this many metres less travel.
+    rood_margin_per_km: int = 100
 
     def __post_init__(self) -> None:
         for name in self.__slots__:
@@ -131,11 +168,19 @@ class Weights:
                 raise ValueError(f"weight {name} must be a non-negative integer")
 
 
+# The margin beyond a rood minimum distance that still counts as a benefit.
+ROOD_MARGIN_CAP_KM = 100
+
+
 @dataclass(frozen=True, slots=True)
 class Rules:
     min_distance_km: Mapping[str, int]
     rood_outside_origin_region: bool
     weights: Weights = field(default_factory=Weights)
+    # A location is offered only where the danger is at least the minimum distance of its
+    # own safety level away, whatever the case's risk level (CONTRACT 4.1).
+    location_level_min_distance: bool = True
+    stale_after_hours: int = 12
 
     def __post_init__(self) -> None:
         for level in LEVELS:
@@ -171,6 +216,8 @@ class Option:
     in_origin_region: bool
     cost: int
     reasons: tuple[Reason, ...]
+    availability_updated_s: float | None = None
+    stale: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,9 +227,18 @@ class Exclusion:
 
 
 @dataclass(frozen=True, slots=True)
+class Relaxation:
+    """How many options the case would have with one of its needs dropped."""
+
+    drop: str  # "needs:pets_allowed"
+    options: int
+
+
+@dataclass(frozen=True, slots=True)
 class Proposal:
     options: tuple[Option, ...]
     excluded: tuple[Exclusion, ...]
+    relaxations: tuple[Relaxation, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

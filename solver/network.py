@@ -9,10 +9,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from solver.model import FreeUnit, Location
-from solver.vocabulary import FEATURES, LEVEL_RANK
+from solver.vocabulary import FEATURES, LEVEL_RANK, TARGET_GROUPS
 
 # Features are bits of an int64; the top bit is kept for "a need that no location offers".
 UNKNOWN_FEATURE_BIT = 62
+# The boys' age limit of a location that sets none.
+NO_AGE_LIMIT = 1_000
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -37,6 +39,10 @@ class Network:
     feature_bits: NDArray[np.int64]
     feature_bit: Mapping[str, int]
     max_beds: NDArray[np.int64]  # per location; 0 when it has no free unit
+    target_group: NDArray[np.int64]  # index into TARGET_GROUPS
+    night_intake: NDArray[np.bool_]
+    boys_up_to_age: NDArray[np.int64]  # NO_AGE_LIMIT when the location sets none
+    updated_s: NDArray[np.float64]  # availability_updated_at, POSIX seconds; -inf unknown
     units: tuple[FreeUnit, ...]
     unit_location: NDArray[np.int64]
     unit_beds: NDArray[np.int64]
@@ -91,6 +97,20 @@ class Network:
             raise ValueError(f"a free unit refers to unknown location {error.args[0]!r}") from None
         unit_beds = np.fromiter((unit.beds for unit in units), np.int64, len(units))
 
+        target_group = np.fromiter(
+            (TARGET_GROUPS.index(location.target_group) for location in ordered), np.int64,
+            len(ordered))
+        night_intake = np.fromiter(
+            (location.accepts_night_intake for location in ordered), np.bool_, len(ordered))
+        boys_up_to_age = np.fromiter(
+            (NO_AGE_LIMIT if location.accepts_boys_up_to_age is None
+             else location.accepts_boys_up_to_age for location in ordered),
+            np.int64, len(ordered))
+        updated_s = np.fromiter(
+            (-np.inf if location.availability_updated_s is None
+             else location.availability_updated_s for location in ordered),
+            np.float64, len(ordered))
+
         max_beds = np.zeros(len(ordered), np.int64)
         np.maximum.at(max_beds, unit_location, unit_beds)
 
@@ -113,6 +133,10 @@ class Network:
             feature_bits=feature_bits,
             feature_bit=feature_bit,
             max_beds=max_beds,
+            target_group=target_group,
+            night_intake=night_intake,
+            boys_up_to_age=boys_up_to_age,
+            updated_s=updated_s,
             units=units,
             unit_location=unit_location,
             unit_beds=unit_beds,

@@ -8,9 +8,25 @@ import numpy as np
 from numpy.typing import NDArray
 
 from solver.distance import whole_km
-from solver.model import Case, Location, Option, Proposal, Reason, Rules
+from solver.model import (
+    ROOD_MARGIN_CAP_KM,
+    Case,
+    Location,
+    Option,
+    Proposal,
+    Reason,
+    Relaxation,
+    Rules,
+)
 from solver.network import Network
-from solver.rules import Screening, exclusion_summary, fitting_units, screen
+from solver.rules import (
+    Screening,
+    exclusion_summary,
+    fitting_classes,
+    relaxed_open_locations,
+    screen,
+    specialities_unneeded_at,
+)
 from solver.vocabulary import LEVEL_RANK
 
 # A unit of this many beds or more is a family unit; a smaller one, a room.
@@ -26,7 +42,19 @@ def location_costs(
 ) -> NDArray[np.int64]:
     """Return the part of each location's cost that does not depend on the unit."""
     weights = rules.weights
-    travel = screening.travel_m * weights.travel_per_km // 1000
+    travel_m = screening.travel_m
+    margin_benefit: NDArray[np.int64] | int = 0
+    if case.risk_level == "rood":
+        # Distance from the danger beyond the minimum is a small benefit, never a cost:
+        # travel from the danger that only adds margin is not charged (else ranking by
+        # travel would pull her to the edge of the circle), and the margin up to
+        # ROOD_MARGIN_CAP_KM counts a little (the shortfall from the cap is what costs).
+        margin_m = np.maximum(screening.danger_m - screening.min_distance_km * 1000, 0)
+        if case.current_lat is None:
+            travel_m = np.maximum(travel_m - margin_m, 0)
+        cap_m = ROOD_MARGIN_CAP_KM * 1000
+        margin_benefit = (cap_m - np.minimum(margin_m, cap_m)) * weights.rood_margin_per_km // 1000
+    travel = travel_m * weights.travel_per_km // 1000
     surplus = np.maximum(network.safety_rank - LEVEL_RANK[case.risk_level], 0)
     # Help in the own region where possible; pointless when the rules forbid it.
     outside = network.region_index != screening.origin_region
@@ -36,6 +64,9 @@ def location_costs(
         travel
         + surplus * weights.safety_surplus_per_level
         + outside * weights.outside_origin_region
+        + margin_benefit
+        + screening.stale * weights.stale_availability
+        + screening.specialised * weights.specialised_place
     )
     if intake_by_region:
         cost = cost + intake_costs(network, rules, intake_by_region)[network.region_index]
@@ -67,35 +98,66 @@ def propose(
     rules: Rules,
     limit: int = 10,
     intake_by_region: Mapping[str, int] | None = None,
+    units_per_location: int = 1,
 ) -> Proposal:
-    """Return the best `limit` fitting units, cheapest first, and why the others are out.
+    """Return the best `limit` fitting units, best first, and why the others are out.
 
-    Ties in cost are broken by location id, then unit id. The exclusion summary covers
-    every location without any fitting unit, whatever the limit.
+    Each location gives at most `units_per_location` options: its best-fitting units, the
+    smallest that hold the household first. A place specialised in something the case does
+    not need comes after every suitable general place; otherwise options go cheapest first,
+    ties broken by location id, then unit id. The exclusion summary covers every location
+    without any fitting unit, whatever the limit; the relaxations say, per need of the case,
+    how many locations dropping that need alone would open.
     """
     if limit < 1:
         raise ValueError("limit must be at least 1")
+    if units_per_location < 1:
+        raise ValueError("units_per_location must be at least 1")
     screening = screen(case, network, rules)
-    candidates = np.flatnonzero(fitting_units(case, network, screening))
     per_location = location_costs(case, network, rules, screening, intake_by_region)
-    costs = unit_costs(case, network, rules, per_location)[candidates]
 
-    # Keep everything as cheap as the limit-th cheapest, then sort those few by cost and the
-    # tie order (location id, unit id); argpartition alone would cut ties arbitrarily.
-    if len(candidates) > limit:
-        cutoff = np.partition(costs, limit - 1)[limit - 1]
-        keep = costs <= cutoff
-        candidates, costs = candidates[keep], costs[keep]
-    best = sorted(
-        zip(costs.tolist(), candidates.tolist(), strict=True),
-        key=lambda pair: (pair[0], network.tie_order(pair[1])),
-    )[:limit]
+    # Capacity classes (location, beds) come in location id, then beds order, so within a
+    # location the smallest sufficient class comes first. Take units class by class until
+    # the location has given units_per_location.
+    classes = np.flatnonzero(fitting_classes(case, network, screening))
+    at = network.class_location[classes]
+    sizes = network.class_size[classes]
+    before = np.cumsum(sizes) - sizes  # units of earlier fitting classes, all locations
+    group_start = np.flatnonzero(np.diff(at, prepend=-1) != 0)
+    first_of_group = np.repeat(group_start, np.diff(np.append(group_start, len(classes))))
+    taken_before = before - before[first_of_group] if len(classes) else before
+    take = np.minimum(sizes, np.maximum(units_per_location - taken_before, 0))
+    keep = take > 0
+    classes, at, take = classes[keep], at[keep], take[keep]
+    spare_beds = network.class_beds[classes] - case.household_size
+    costs = per_location[at] + spare_beds * rules.weights.spare_bed
+    # Specialised places after every general one: a tier above any cost.
+    tier = screening.specialised[at].astype(np.int64)
+    keys = tier * (int(costs.max(initial=0)) + 1) + costs
+
+    # Classes in (key, location id, beds) order; hand out their units (by unit id) until
+    # the limit. np.lexsort's last key is the first.
+    order = np.lexsort((network.class_beds[classes], at, keys))
+    best: list[tuple[int, int]] = []  # (class, unit index)
+    for c in order.tolist():
+        j = int(classes[c])
+        members = network.class_members[network.class_start[j]:network.class_start[j + 1]]
+        chosen = sorted(members.tolist(), key=lambda m: network.units[m].id)[:int(take[c])]
+        best.extend((c, m) for m in chosen)
+        if len(best) >= limit:
+            break
+    best = best[:limit]
 
     options = tuple(
-        _option(rank, unit, cost, case, network, rules, screening, intake_by_region)
-        for rank, (cost, unit) in enumerate(best, 1)
+        _option(rank, unit, int(costs[c]), case, network, rules, screening, intake_by_region)
+        for rank, (c, unit) in enumerate(best, 1)
     )
-    return Proposal(options=options, excluded=exclusion_summary(screening))
+    relaxations = tuple(
+        Relaxation(f"needs:{need}", relaxed_open_locations(case, network, screening, need))
+        for need in sorted(case.needs)
+    )
+    return Proposal(options=options, excluded=exclusion_summary(screening),
+                    relaxations=relaxations)
 
 
 def _option(
@@ -127,8 +189,11 @@ def _option(
         in_origin_region=in_origin,
         cost=cost,
         reasons=explain(
-            case, location, unit.beds, distance_km, travel_km, screening, intake_by_region
+            case, location, unit.beds, distance_km, travel_km, screening, intake_by_region,
+            rules,
         ),
+        availability_updated_s=location.availability_updated_s,
+        stale=bool(screening.stale[at]),
     )
 
 
@@ -140,6 +205,7 @@ def explain(
     travel_km: int,
     screening: Screening,
     intake_by_region: Mapping[str, int] | None,
+    rules: Rules | None = None,
 ) -> tuple[Reason, ...]:
     """Return the reasons for one option, one per cost term or rule, as codes with numbers."""
     reasons = [
@@ -176,4 +242,13 @@ def explain(
         intake = max(intake_by_region.get(location.region_code, 0), 0)
         reasons.append(Reason("recent_intake", {"region_code": location.region_code,
                                                 "people": intake}))
+    specialised = specialities_unneeded_at(case, location)
+    if specialised:
+        reasons.append(Reason("specialised_place", {"features": specialised}))
+    if (rules is not None and case.now_s is not None
+            and case.now_s - (location.availability_updated_s or float("-inf"))
+            > rules.stale_after_hours * 3600):
+        hours = (None if location.availability_updated_s is None
+                 else int((case.now_s - location.availability_updated_s) // 3600))
+        reasons.append(Reason("stale_availability", {"hours": hours}))
     return tuple(reasons)

@@ -60,8 +60,11 @@ def make_location(
     address: str = "Geheime Laan 1, Utrecht",
     features: tuple[str, ...] = (),
     units: tuple[tuple[str, int], ...] = (("A", 1), ("B", 4)),
+    **extra: object,
 ) -> Location:
     """Create a location with units through the locations service.
+
+    `extra`: further LocationData fields (target_group, accepts_night_intake, ...).
 
     Without coordinates it lies half a kilometre from its region's centre (a location must
     lie in its region; not on the centre itself, which the regions list publishes). Without
@@ -90,6 +93,7 @@ def make_location(
             address=address,
             features=features,
             units=[UnitData(label, beds) for label, beds in units],
+            **extra,  # type: ignore[arg-type]
         ),
         now=clock.now(),
     )

@@ -78,6 +78,20 @@ def exclusion(reason: str, count: int) -> str:
     if reason == "excluded_by_request":
         return ngettext("%(num)d location was excluded by you.",
                         "%(num)d locations were excluded by you.", count)
+    if reason == "target_group_mismatch":
+        return ngettext("%(num)d location does not take in this target group.",
+                        "%(num)d locations do not take in this target group.", count)
+    if reason == "too_close_for_location":
+        return ngettext(
+            "%(num)d location is too close to the danger for its own safety level.",
+            "%(num)d locations are too close to the danger for their own safety level.",
+            count)
+    if reason == "no_night_intake":
+        return ngettext("%(num)d location takes no one in at night.",
+                        "%(num)d locations take no one in at night.", count)
+    if reason == "boys_age_limit":
+        return ngettext("%(num)d location does not take in a boy this old.",
+                        "%(num)d locations do not take in a boy this old.", count)
     if reason == "origin_region_not_allowed":
         return ngettext(
             "%(num)d location lies in her own region, and a red case must go elsewhere.",
@@ -85,6 +99,24 @@ def exclusion(reason: str, count: int) -> str:
             count)
     return ngettext("%(num)d location was left out.", "%(num)d locations were left out.",
                     count)
+
+
+def relaxation(drop: str, options: int) -> str:
+    """Return one next step: how many options dropping a need would give."""
+    need = drop.removeprefix("needs:")
+    return ngettext("Without “%(need)s”: %(num)d location.",
+                    "Without “%(need)s”: %(num)d locations.", options,
+                    need=str(NEEDS.get(need, need)))
+
+
+def freshness(updated_s: float | None, now_s: float) -> str:
+    """Return how long ago a location's availability was updated, in plain words."""
+    if updated_s is None:
+        return _("never confirmed")
+    minutes = max(int((now_s - updated_s) // 60), 0)
+    if minutes < 120:
+        return ngettext("updated %(num)d min ago", "updated %(num)d min ago", minutes)
+    return ngettext("updated %(num)d hour ago", "updated %(num)d hours ago", minutes // 60)
 
 
 def reason(option_reason: Reason) -> str:
@@ -127,4 +159,13 @@ def reason(option_reason: Reason) -> str:
         return ngettext("This region took in %(num)d person from elsewhere lately.",
                         "This region took in %(num)d people from elsewhere lately.",
                         p["people"])
+    if code == "specialised_place":
+        return _("Specialised (%(what)s): offered after every suitable general place.",
+                 what=", ".join(str(NEEDS.get(need, need)) for need in p["features"]))
+    if code == "stale_availability":
+        if p["hours"] is None:
+            return _("Availability never confirmed: phone to check.")
+        return ngettext("Availability last updated %(num)d hour ago: phone to check.",
+                        "Availability last updated %(num)d hours ago: phone to check.",
+                        p["hours"])
     return code

@@ -41,6 +41,8 @@ class PlacementRequests(MethodView):
         """Create a placement request; a place name is resolved offline (422 with suggestions)."""
         session = db_session()
         principal = current_principal()
+        dangers = data["danger"] if isinstance(data["danger"], list) else [data["danger"]]
+        detail = data["household"].get("children_detail")
         created = requests.create_request(
             session,
             RequestData(
@@ -48,7 +50,12 @@ class PlacementRequests(MethodView):
                 origin_region_code=data["origin_region_code"],
                 origin_place=data["origin"]["place"] if data["origin"] else None,
                 risk_level=data["risk_level"],
-                danger=PointData(**data["danger"]),
+                danger=PointData(**dangers[0]),
+                more_dangers=([PointData(**point) for point in dangers[1:]]
+                              if isinstance(data["danger"], list) else None),
+                target_group=data["target_group"],
+                children_detail=(None if detail is None
+                                 else [(child["age"], child["sex"]) for child in detail]),
                 current=PointData(**data["current"]) if data["current"] is not None else None,
                 adults=data["household"]["adults"],
                 children=data["household"]["children"],
@@ -103,6 +110,7 @@ class PlacementRequestProposals(MethodView):
         and the `excluded` summary saying why.
         """
         proposal = proposals.propose_for_request(
-            db_session(), request_id, actor=current_principal(), now=now(), limit=args["limit"]
+            db_session(), request_id, actor=current_principal(), now=now(), limit=args["limit"],
+            units_per_location=args["units_per_location"],
         )
         return proposal

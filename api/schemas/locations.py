@@ -16,13 +16,14 @@ from shelter_match.services.locations import (
     HELD_BY_HAND,
     MAX_ADDRESS,
     MAX_BEDS_PER_UNIT,
+    MAX_BOY_AGE,
     MAX_LABEL,
     MAX_NAME,
     NL_LAT,
     NL_LON,
     SETTABLE_STATUSES,
 )
-from solver.vocabulary import FEATURES, LEVELS, UNIT_STATUSES
+from solver.vocabulary import FEATURES, LEVELS, TARGET_GROUPS, UNIT_STATUSES
 
 Range = ma.validate.Range
 Length = ma.validate.Length
@@ -100,6 +101,10 @@ class LocationSummarySchema(ma.Schema):
     safety_level = ma.fields.String(required=True, validate=OneOf(LEVELS))
     features = ma.fields.List(ma.fields.String(validate=OneOf(FEATURES)), required=True)
     accepts_night_intake = ma.fields.Boolean(required=True)
+    target_group = ma.fields.String(required=True, validate=OneOf(TARGET_GROUPS), metadata={
+        "description": "Whom it takes in: women, men or all."})
+    accepts_boys_up_to_age = ma.fields.Integer(allow_none=True, required=True, metadata={
+        "description": "The oldest boy (years) it takes in with his mother; null: no limit."})
     units_total = ma.fields.Integer(required=True)
     units_free = ma.fields.Integer(required=True, metadata={"description": "Units free now."})
     beds_free = ma.fields.Integer(
@@ -178,6 +183,14 @@ class NewUnitSchema(ma.Schema):
     status = _status("free (default), occupied or closed.")
 
 
+def _boys_age(**default: Any) -> ma.fields.Integer:
+    return ma.fields.Integer(
+        strict=True, allow_none=True, validate=Range(0, MAX_BOY_AGE), **default,
+        metadata={"description": "The oldest boy (years) taken in with his mother; null: "
+                                 "no limit. An older boy excludes the location "
+                                 "(boys_age_limit)."})
+
+
 class NewLocationSchema(ma.Schema):
     """A new location with its units (admin)."""
 
@@ -189,6 +202,10 @@ class NewLocationSchema(ma.Schema):
     address = ma.fields.String(required=True, validate=Length(1, MAX_ADDRESS))
     features = ma.fields.List(ma.fields.String(validate=OneOf(FEATURES)), load_default=list)
     accepts_night_intake = ma.fields.Boolean(load_default=True, truthy={True}, falsy={False})
+    target_group = ma.fields.String(load_default=None, validate=OneOf(TARGET_GROUPS), metadata={
+        "description": "women, men or all. Left out: all when features list the v1 `men`, "
+                       "else women."})
+    accepts_boys_up_to_age = _boys_age(load_default=None)
     units = ma.fields.List(ma.fields.Nested(NewUnitSchema), load_default=list)
     place = ma.fields.String(validate=Length(1, 100), metadata={
         "description": "The public place: a woonplaats or gemeente that holds the point, with "
@@ -203,6 +220,8 @@ class LocationPatchSchema(ma.Schema):
     safety_level = ma.fields.String(validate=OneOf(LEVELS))
     features = ma.fields.List(ma.fields.String(validate=OneOf(FEATURES)))
     accepts_night_intake = ma.fields.Boolean(truthy={True}, falsy={False})
+    target_group = ma.fields.String(validate=OneOf(TARGET_GROUPS))
+    accepts_boys_up_to_age = _boys_age()
     address = ma.fields.String(validate=Length(1, MAX_ADDRESS))
     lat = ma.fields.Float(validate=Range(*NL_LAT))
     lon = ma.fields.Float(validate=Range(*NL_LON))

@@ -4,22 +4,28 @@ Each dumps what its service returns (RequestView, ProposalView, HoldView, Placem
 JointProposal): the one way each resource is written.
 """
 
+from datetime import UTC, datetime
 from typing import Any
 
 import marshmallow as ma
 
 from api.reasons import sentences
 from api.schemas.fields import UTCDateTime, drop_unless
+from shelter_match.clock import rfc3339
 from shelter_match.models import OUTCOMES
+from shelter_match.services.proposals import MAX_UNITS_PER_LOCATION
 from shelter_match.services.requests import (
     MAX_ADULTS,
     MAX_CASE_REFERENCE,
+    MAX_CHILD_AGE,
     MAX_CHILDREN,
+    MAX_DANGERS,
     MAX_EXCLUSIONS,
     MAX_PLACE_NAME,
+    SEXES,
     STATUSES,
 )
-from solver.vocabulary import EXCLUSION_REASONS, FEATURES, LEVELS
+from solver.vocabulary import EXCLUSION_REASONS, FEATURES, LEVELS, REQUEST_TARGET_GROUPS
 
 Range = ma.validate.Range
 OneOf = ma.validate.OneOf
@@ -44,6 +50,36 @@ class PointInSchema(ma.Schema):
     lon = ma.fields.Float(allow_nan=False, metadata={"example": 4.40})
 
 
+class DangerField(ma.fields.Field):
+    """One point (v1), or a list of 1 to MAX_DANGERS points: a family network (v2)."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, dict):
+            return PointInSchema().load(value)
+        if isinstance(value, list):
+            if not 1 <= len(value) <= MAX_DANGERS:
+                raise ma.ValidationError(f"Give 1 to {MAX_DANGERS} dangers.")
+            points, errors = [], {}
+            for n, item in enumerate(value):
+                try:
+                    if not isinstance(item, dict):
+                        raise ma.ValidationError({"_schema": ["Must be an object."]})
+                    points.append(PointInSchema().load(item))
+                except ma.ValidationError as error:
+                    errors[n] = error.messages
+            if errors:
+                raise ma.ValidationError(errors)
+            return points
+        raise ma.ValidationError("Give a point ({place} or {lat, lon}) or a list of points.")
+
+
+class ChildSchema(ma.Schema):
+    """One child: age in whole years and sex; never a name or a birth date."""
+
+    age = ma.fields.Integer(required=True, strict=True, validate=Range(0, MAX_CHILD_AGE))
+    sex = ma.fields.String(required=True, validate=OneOf(SEXES))
+
+
 class OriginInSchema(ma.Schema):
     """Her home: a Dutch gemeente, woonplaats or postcode (not a place abroad)."""
 
@@ -52,8 +88,29 @@ class OriginInSchema(ma.Schema):
 
 
 class HouseholdSchema(ma.Schema):
-    adults = ma.fields.Integer(required=True, strict=True, validate=Range(1, MAX_ADULTS))
+    adults = ma.fields.Integer(required=True, strict=True, validate=Range(0, MAX_ADULTS),
+                               metadata={"description": "1 or more: a minor alone (0) is 422, "
+                                         "pointing to youth care (jeugdzorg) and Veilig Thuis."})
     children = ma.fields.Integer(strict=True, load_default=0, validate=Range(0, MAX_CHILDREN))
+    children_detail = ma.fields.List(
+        ma.fields.Nested(ChildSchema), load_default=None, allow_none=True,
+        validate=ma.validate.Length(max=MAX_CHILDREN),
+        metadata={"description": "Optional: one entry per child (as many as `children`). A "
+                                 "location with accepts_boys_up_to_age below a boy's age is "
+                                 "not offered (boys_age_limit). Erased by retention."})
+
+    @ma.post_dump
+    def leave_out_undescribed(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        if data.get("children_detail", ()) is None:
+            del data["children_detail"]  # not described: answered as in v1
+        return data
+
+
+class HouseholdSizeSchema(ma.Schema):
+    """How many are on the way: no ages, no names."""
+
+    adults = ma.fields.Integer()
+    children = ma.fields.Integer()
 
 
 class PlacementRequestCreateSchema(ma.Schema):
@@ -75,9 +132,17 @@ class PlacementRequestCreateSchema(ma.Schema):
         "description": "Where she lives: the region follows from it (the answer always holds "
                        "`origin_region_code`)."})
     risk_level = ma.fields.String(required=True, validate=OneOf(LEVELS))
-    danger = ma.fields.Nested(PointInSchema, required=True,
-                              metadata={"description": "Where the danger is. Stored rounded "
-                                        "to about 1 km; shown only to its crisis worker."})
+    danger = DangerField(required=True, metadata={
+        "description": "Where the danger is: a point, or (v2) a list of up to 5 points or "
+                       "places, a family network; every rule holds for each. Errors of a list "
+                       "are named danger.N. Stored rounded to about 1 km; shown only to its "
+                       "crisis worker.",
+        "oneOf": [{"$ref": "#/components/schemas/PointIn"},
+                  {"type": "array", "minItems": 1, "maxItems": MAX_DANGERS,
+                   "items": {"$ref": "#/components/schemas/PointIn"}}]})
+    target_group = ma.fields.String(load_default=None, validate=OneOf(REQUEST_TARGET_GROUPS),
+                                    metadata={"description": "women (default) or men; the v1 "
+                                              "need `men` means men."})
     current = ma.fields.Nested(PointInSchema, load_default=None,
                                metadata={"description": "Where she is now (for travel_km)."})
     household = ma.fields.Nested(HouseholdSchema, required=True)
@@ -128,6 +193,8 @@ class PlacementRequestSchema(ma.Schema):
                                   metadata={"enum": list(LEVELS)})
     household = ma.fields.Nested(HouseholdSchema, attribute="request")
     household_size = ma.fields.Integer(attribute="request.household_size")
+    target_group = ma.fields.String(attribute="request.target_group",
+                                    metadata={"enum": list(REQUEST_TARGET_GROUPS)})
     needs = ma.fields.List(ma.fields.String(), attribute="request.needs")
     excluded_region_codes = ma.fields.List(ma.fields.String(),
                                            attribute="request.excluded_region_codes")
@@ -137,13 +204,19 @@ class PlacementRequestSchema(ma.Schema):
         "description": "Only for the crisis worker who made the request (absent for others)."})
     current = ma.fields.Nested(PointOutSchema, allow_none=True, metadata={
         "description": "Only for the crisis worker who made the request (absent for others)."})
+    dangers = ma.fields.List(ma.fields.Nested(PointOutSchema), allow_none=True, metadata={
+        "description": "Every danger, the first (`danger`) included, when they were given as "
+                       "a list; only for the crisis worker who made the request."})
     active_hold = ma.fields.Nested(ActiveHoldSchema, allow_none=True)
     placement_id = ma.fields.String(allow_none=True)
 
     @ma.post_dump(pass_original=True)
     def leave_out_points(self, data: dict[str, Any], original: Any, **_kwargs: Any
                          ) -> dict[str, Any]:
-        return drop_unless(original.show_points, data, ("danger", "current"))
+        data = drop_unless(original.show_points, data, ("danger", "current", "dangers"))
+        if data.get("dangers", ()) is None:
+            del data["dangers"]  # the danger was given alone: answered as in v1
+        return data
 
 
 class PlacementRequestQueryArgsSchema(ma.Schema):
@@ -153,6 +226,11 @@ class PlacementRequestQueryArgsSchema(ma.Schema):
 
 class ProposalArgsSchema(ma.Schema):
     limit = ma.fields.Integer(strict=True, load_default=10, validate=Range(1, MAX_PROPOSALS))
+    units_per_location = ma.fields.Integer(
+        strict=True, load_default=1, validate=Range(1, MAX_UNITS_PER_LOCATION),
+        metadata={"description": "At most this many options per location (default 1): its "
+                                 "best-fitting units, the smallest that hold the household "
+                                 "first."})
 
 
 class OptionSchema(ma.Schema):
@@ -171,6 +249,16 @@ class OptionSchema(ma.Schema):
         "description": "Whole km from where she is now (or from the danger when unknown) to "
                        "the centre of the location's public area: an estimate."})
     in_origin_region = ma.fields.Boolean()
+    availability_updated_at = ma.fields.Function(
+        lambda option: None if option.availability_updated_s is None
+        else rfc3339(datetime.fromtimestamp(option.availability_updated_s, UTC)),
+        metadata={"type": "string", "format": "date-time",
+                  "description": "When the location's coordinator last changed or confirmed "
+                                 "its availability."})
+    stale = ma.fields.Boolean(metadata={
+        "description": "availability_updated_at is older than policy.stale_after_hours: "
+                       "phone to check. Ranked after a fresh location at equal travel "
+                       "(policy.ranking_weights.stale_availability)."})
     reasons = ma.fields.Function(lambda option: sentences(option.reasons), metadata={
         "type": "array", "items": {"type": "string"},
         "description": "Why this option is safe and how it ranks, in plain words."})
@@ -182,6 +270,15 @@ class ExclusionSchema(ma.Schema):
                                             "once under the first rule that excludes it."})
 
 
+class RelaxationSchema(ma.Schema):
+    drop = ma.fields.String(metadata={"example": "needs:pets_allowed",
+                                      "description": "One need of the request."})
+    options = ma.fields.Integer(metadata={
+        "description": "How many locations would give an option without that need (one "
+                       "option each, before `limit`). Safety rules and the request's own "
+                       "exclusions are never relaxed."})
+
+
 class ProposalSchema(ma.Schema):
     """Ranked options for a request; nothing is held. Never addresses or coordinates."""
 
@@ -189,6 +286,8 @@ class ProposalSchema(ma.Schema):
     generated_at = UTCDateTime()
     options = ma.fields.List(ma.fields.Nested(OptionSchema))
     excluded = ma.fields.List(ma.fields.Nested(ExclusionSchema))
+    relaxations = ma.fields.List(ma.fields.Nested(RelaxationSchema), metadata={
+        "description": "Per need of the request: how many options dropping it would give."})
 
 
 class HoldCreateSchema(ma.Schema):
@@ -212,7 +311,7 @@ class HoldSchema(ma.Schema):
     risk_level = ma.fields.String(attribute="request.risk_level",
                                   metadata={"enum": list(LEVELS)})
     origin_region_code = ma.fields.String(attribute="request.origin_region_code")
-    household = ma.fields.Nested(HouseholdSchema, attribute="request", metadata={
+    household = ma.fields.Nested(HouseholdSizeSchema, attribute="request", metadata={
         "description": "Who is on the way: only the household's size, never a name."})
 
 

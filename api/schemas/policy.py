@@ -1,6 +1,8 @@
 import marshmallow as ma
 
 from shelter_match.services.policy import (
+    CLOCK_TIME,
+    DEFAULT_NIGHT_HOURS,
     DEFAULT_PLACE_RADIUS_KM,
     DEFAULT_POLICY,
     DEFAULT_WEIGHTS,
@@ -50,6 +52,17 @@ class RankingWeightsSchema(ma.Schema):
         "recent_intake_per_person", "Cost per person the destination region took in from "
         "elsewhere in the last 90 days (solidarity tie-breaker).")
     recent_intake_max = _weight("recent_intake_max", "The most the intake tie-breaker adds.")
+    stale_availability = _weight(
+        "stale_availability", "Cost of a location whose availability is older than "
+        "stale_after_hours: at equal travel a fresh location ranks first.")
+    specialised_place = _weight(
+        "specialised_place", "Cost of a place specialised in something the case does not "
+        "need (honour-related violence, trafficking, men); proposals list such places after "
+        "every suitable general place whatever this weight, joint assignments weigh it.")
+    rood_margin_per_km = _weight(
+        "rood_margin_per_km", "For rood: the benefit of each km from the danger beyond the "
+        "minimum (up to 100 km). Travel from the danger that only adds such margin is not "
+        "charged, so ranking never pulls a rood case to the edge of the circle.")
 
 
 class PlaceRadiusSchema(ma.Schema):
@@ -60,6 +73,17 @@ class PlaceRadiusSchema(ma.Schema):
     place = ma.fields.Integer(strict=True, load_default=DEFAULT_PLACE_RADIUS_KM["place"],
                               validate=Range(0, MAX_PLACE_RADIUS_KM),
                               metadata={"description": "A town or village (not a gemeente)."})
+
+
+class NightHoursSchema(ma.Schema):
+    """The night, local time in Europe/Amsterdam; from later than to spans midnight."""
+
+    from_ = ma.fields.String(data_key="from", attribute="from", required=True,
+                             validate=ma.validate.Regexp(CLOCK_TIME, error="Must be HH:MM."),
+                             metadata={"example": "22:00"})
+    to = ma.fields.String(required=True,
+                          validate=ma.validate.Regexp(CLOCK_TIME, error="Must be HH:MM."),
+                          metadata={"example": "08:00"})
 
 
 class PolicySchema(ma.Schema):
@@ -95,6 +119,17 @@ class PolicySchema(ma.Schema):
                                  "that its client details are erased in turn (never one on "
                                  "the waiting list). Optional; 30.", "example": 30},
     )
+    location_level_min_distance = ma.fields.Boolean(
+        load_default=True, truthy={True}, falsy={False},
+        metadata={"description": "A location is offered only where the danger is at least "
+                                 "min_distance_km of the location's own safety level away, "
+                                 "whatever the case's risk level (reason "
+                                 "too_close_for_location). Optional; true."})
+    night_hours = ma.fields.Nested(
+        NightHoursSchema, load_default=lambda: dict(DEFAULT_NIGHT_HOURS),
+        metadata={"description": "Within these hours (Europe/Amsterdam) a location without "
+                                 "night intake is not offered (reason no_night_intake). "
+                                 'Optional; {"from": "22:00", "to": "08:00"}.'})
     danger_place_radius_km = ma.fields.Nested(
         PlaceRadiusSchema, load_default=lambda: dict(DEFAULT_PLACE_RADIUS_KM),
         metadata={"description": "The least extra distance kept from a danger given as a place "

@@ -16,7 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shelter_match.models.base import Base, StringList, UTCDateTime, id_column, in_list_check
-from solver.vocabulary import LEVELS, UNIT_STATUSES
+from solver.vocabulary import LEVELS, TARGET_GROUPS, UNIT_STATUSES
 
 # Who or what changed a unit; kept with every history row so occupancy can be explained.
 UNIT_CHANGE_CAUSES = (
@@ -50,6 +50,9 @@ class Location(Base):
         CheckConstraint(in_list_check("safety_level", LEVELS), name="safety_level"),
         CheckConstraint("lat BETWEEN -90 AND 90 AND lon BETWEEN -180 AND 180", name="coords"),
         CheckConstraint("area_radius_km BETWEEN 5 AND 15", name="area_radius"),
+        CheckConstraint(in_list_check("target_group", TARGET_GROUPS), name="target_group"),
+        CheckConstraint("accepts_boys_up_to_age IS NULL OR accepts_boys_up_to_age BETWEEN 0 AND 17",
+                        name="accepts_boys_up_to_age"),
     )
 
     id: Mapped[str] = id_column()
@@ -68,6 +71,10 @@ class Location(Base):
     area_radius_km: Mapped[float] = mapped_column(Float)
     features: Mapped[list[str]] = mapped_column(StringList, default=list)
     accepts_night_intake: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Whom it takes in (women, men, all), and the oldest boy it takes in with his mother.
+    target_group: Mapped[str] = mapped_column(String(5), default="women",
+                                              server_default="women")
+    accepts_boys_up_to_age: Mapped[int | None] = mapped_column(Integer, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     availability_updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

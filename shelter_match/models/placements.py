@@ -8,12 +8,13 @@ of defence against double booking; the services never rely on them alone.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, Integer, String, text
+from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shelter_match.models.base import Base, StringList, UTCDateTime, id_column, in_list_check
-from solver.vocabulary import LEVELS
+from solver.vocabulary import LEVELS, REQUEST_TARGET_GROUPS
 
 # Stored request states. "held" is never stored: a request is held while it has an
 # active hold whose expires_at lies in the future, which no stored flag could track.
@@ -33,6 +34,8 @@ class PlacementRequest(Base):
     __table_args__ = (
         CheckConstraint(in_list_check("risk_level", LEVELS), name="risk_level"),
         CheckConstraint(in_list_check("status", REQUEST_STATUSES), name="status"),
+        CheckConstraint(in_list_check("target_group", REQUEST_TARGET_GROUPS),
+                        name="target_group"),
         CheckConstraint("adults >= 1 AND children >= 0", name="household"),
         CheckConstraint(f"outcome IS NULL OR {in_list_check('outcome', OUTCOMES)}",
                         name="outcome"),
@@ -66,6 +69,15 @@ class PlacementRequest(Base):
     adults: Mapped[int] = mapped_column(Integer)
     children: Mapped[int] = mapped_column(Integer, default=0)
     needs: Mapped[list[str]] = mapped_column(StringList, default=list)
+    target_group: Mapped[str] = mapped_column(String(5), default="women",
+                                              server_default="women")
+    # [{age, sex}] per child, no names; erased by the retention purge.
+    children_detail: Mapped[list[dict[str, Any]] | None] = mapped_column(
+        JSON(none_as_null=True), default=None)
+    # Dangers beyond the first (a family network): [{lat, lon, place, kind, radius_km}],
+    # rounded like the first; erased by the retention purge.
+    more_dangers: Mapped[list[dict[str, Any]] | None] = mapped_column(
+        JSON(none_as_null=True), default=None)
     excluded_region_codes: Mapped[list[str]] = mapped_column(StringList, default=list)
     excluded_location_ids: Mapped[list[str]] = mapped_column(StringList, default=list)
     status: Mapped[str] = mapped_column(String(10), default="open", index=True)

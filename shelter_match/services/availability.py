@@ -86,6 +86,8 @@ class LocationSummary:
     address: str | None = None
     lat: float | None = None
     lon: float | None = None
+    target_group: str = "women"
+    accepts_boys_up_to_age: int | None = None
 
     @property
     def shows_address(self) -> bool:
@@ -132,6 +134,8 @@ _LOCATION_COLUMNS = (
     Location.safety_level,
     cast(Location.features, String).label("features"),
     Location.accepts_night_intake,
+    Location.target_group,
+    Location.accepts_boys_up_to_age,
     Location.availability_updated_at,
     Location.place,
     Location.gemeente_code,
@@ -180,7 +184,8 @@ def list_locations_json(
     rows = _summary_query(
         now,
         (Location.id, Location.name, Location.region_code, Location.safety_level,
-         Location.features, Location.accepts_night_intake),
+         Location.features, Location.accepts_night_intake, Location.target_group,
+         Location.accepts_boys_up_to_age),
         then=(rfc3339_sql(Location.availability_updated_at).label("availability_updated_at"),
               (Location.availability_updated_at < stale_before).label("stale"),
               Location.place, Location.gemeente_code,
@@ -251,16 +256,19 @@ def _summaries(
     summaries = []
     # Core rather than session.execute: the ORM's per-row machinery costs more than the
     # query itself on a national list (measured: bench/availability.py).
-    for (id_, name, region, level, features, night, updated_at, place, gemeente_code,
-         area_lat, area_lon, area_radius_km, address, lat, lon,
+    for (id_, name, region, level, features, night, target_group, boys_up_to_age, updated_at,
+         place, gemeente_code, area_lat, area_lon, area_radius_km, address, lat, lon,
          total, free_units, free_beds) in session.connection().execute(query).all():
         # Discretion: the secret point stays in the database for everyone else.
-        secret = (address, lat, lon) if viewer.manages_location(id_) else (None, None, None)
+        entitled = viewer.manages_location(id_)
         area = PublicArea(place, gemeente_code, area_lat, area_lon, area_radius_km)
         summaries.append(LocationSummary(
             id_, name, region, level, _feature_list(features), bool(night), int(total),
             int(free_units), int(free_beds), updated_at, updated_at < stale_before,
-            place, gemeente_code, area, *secret))
+            place, gemeente_code, area,
+            address=address if entitled else None, lat=lat if entitled else None,
+            lon=lon if entitled else None,
+            target_group=target_group, accepts_boys_up_to_age=boys_up_to_age))
     return summaries
 
 

@@ -18,7 +18,7 @@ from shelter_match.services.auth import Principal
 from shelter_match.services.places import location_point_errors
 from shelter_match.services.public_areas import PublicArea, contains, derive, place_errors
 from shelter_match.services.unit_state import mark_availability_checked, record_change
-from solver.vocabulary import FEATURES, LEVELS
+from solver.vocabulary import FEATURES, LEVELS, TARGET_GROUPS
 
 # The service is for the Netherlands; a point outside this box is a typo (lat/lon swapped).
 NL_LAT = (50.5, 53.8)
@@ -33,8 +33,9 @@ HELD_BY_HAND = "A unit becomes held only through a hold; set free, occupied or c
 # The fields an admin may edit after creation (PATCH /locations/{id}).
 EDITABLE_FIELDS = (
     "name", "safety_level", "features", "accepts_night_intake", "address", "lat", "lon",
-    "place",
+    "place", "target_group", "accepts_boys_up_to_age",
 )
+MAX_BOY_AGE = 17
 # Never written to the audit log, logs or errors: only their names are.
 SECRET_FIELDS = ("address", "lat", "lon")
 
@@ -59,6 +60,9 @@ class LocationData:
     units: Sequence[UnitData] = field(default_factory=tuple)
     # The public place (CONTRACT 4.1); None: the place that holds the point.
     place: str | None = None
+    # None: `all` when the v1 feature `men` is given, else `women` (CONTRACT 4.2).
+    target_group: str | None = None
+    accepts_boys_up_to_age: int | None = None
 
 
 def validate_location(session: Session, data: LocationData) -> dict[str, list[str]]:
@@ -73,6 +77,8 @@ def validate_location(session: Session, data: LocationData) -> dict[str, list[st
             "lon": data.lon,
             "address": data.address,
             "features": data.features,
+            "accepts_boys_up_to_age": data.accepts_boys_up_to_age,
+            **({"target_group": data.target_group} if data.target_group is not None else {}),
         },
     )
     if not errors.keys() & {"lat", "lon", "region_code"}:
@@ -132,6 +138,14 @@ def validate_location_fields(session: Session, fields: dict[str, object]) -> dic
             ]
     if "accepts_night_intake" in fields and not isinstance(fields["accepts_night_intake"], bool):
         errors["accepts_night_intake"] = ["Must be true or false."]
+    if "target_group" in fields and fields["target_group"] not in TARGET_GROUPS:
+        errors["target_group"] = [f"Must be one of: {', '.join(TARGET_GROUPS)}."]
+    if "accepts_boys_up_to_age" in fields:
+        age = fields["accepts_boys_up_to_age"]
+        if age is not None and not (isinstance(age, int) and not isinstance(age, bool)
+                                    and 0 <= age <= MAX_BOY_AGE):
+            errors["accepts_boys_up_to_age"] = [
+                f"Must be a whole number of years from 0 to {MAX_BOY_AGE}, or null (no limit)."]
     return errors
 
 
@@ -216,6 +230,8 @@ def create_location(
         address=data.address.strip(),
         features=sorted(set(data.features)),
         accepts_night_intake=data.accepts_night_intake,
+        target_group=data.target_group or ("all" if "men" in data.features else "women"),
+        accepts_boys_up_to_age=data.accepts_boys_up_to_age,
         created_at=now,
         availability_updated_at=now,
     )

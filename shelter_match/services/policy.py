@@ -6,9 +6,11 @@ already made keep what they were given (a hold stores its own expires_at).
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -37,6 +39,9 @@ DEFAULT_WEIGHTS: dict[str, int] = {name: getattr(Weights(), name) for name in WE
 # gazetteer entry: a gemeente or a place (town, village).
 PLACE_KINDS = ("gemeente", "place")
 DEFAULT_PLACE_RADIUS_KM: dict[str, int] = {"gemeente": 5, "place": 5}
+DEFAULT_NIGHT_HOURS: dict[str, str] = {"from": "22:00", "to": "08:00"}
+NIGHT_TIMEZONE = "Europe/Amsterdam"
+CLOCK_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,12 @@ class Policy:
     # retention run, so that its client details are purged in turn. Never a request on
     # the waiting list: waiting is not being left open.
     close_open_requests_after_days: int = 30
+    # A location is offered only where the danger is at least the minimum distance of its
+    # own safety level away (CONTRACT 4.1).
+    location_level_min_distance: bool = True
+    # When a location without night intake is not offered (Europe/Amsterdam, "HH:MM";
+    # from > to spans midnight).
+    night_hours: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_NIGHT_HOURS))
 
     def as_document(self) -> dict[str, Any]:
         return asdict(self)
@@ -102,6 +113,17 @@ def validate_document(document: dict[str, Any]) -> Policy:
     weights = _whole_numbers(document, "ranking_weights", DEFAULT_WEIGHTS, MAX_WEIGHT, errors)
     radii = _whole_numbers(document, "danger_place_radius_km", DEFAULT_PLACE_RADIUS_KM,
                            MAX_PLACE_RADIUS_KM, errors)
+    # Added in v2: a document without them keeps the defaults.
+    own_level = document.get("location_level_min_distance", True)
+    if not isinstance(own_level, bool):
+        errors["location_level_min_distance"] = ["Must be true or false."]
+    night_hours = document.get("night_hours", DEFAULT_NIGHT_HOURS)
+    if not isinstance(night_hours, dict) or set(night_hours) != {"from", "to"}:
+        errors["night_hours"] = ['Must be an object {"from": "HH:MM", "to": "HH:MM"}.']
+    else:
+        for key in ("from", "to"):
+            if not isinstance(night_hours[key], str) or not CLOCK_TIME.match(night_hours[key]):
+                errors[f"night_hours.{key}"] = ["Must be a time HH:MM (00:00 to 23:59)."]
     if errors:
         raise ValidationFailed(errors)
     return Policy(
@@ -113,7 +135,20 @@ def validate_document(document: dict[str, Any]) -> Policy:
         danger_place_radius_km=radii,
         close_open_requests_after_days=document.get(
             "close_open_requests_after_days", Policy.close_open_requests_after_days),
+        location_level_min_distance=own_level,
+        night_hours=dict(night_hours),
     )
+
+
+def is_night(policy: Policy, now: datetime) -> bool:
+    """Return whether `now` lies within the policy's night hours, Amsterdam time."""
+    local = now.astimezone(ZoneInfo(NIGHT_TIMEZONE)).strftime("%H:%M")
+    start, end = policy.night_hours["from"], policy.night_hours["to"]
+    if start == end:
+        return False  # no night at all
+    if start < end:
+        return start <= local < end
+    return local >= start or local < end
 
 
 def _whole_numbers(document: dict[str, Any], name: str, defaults: dict[str, int], upper: int,

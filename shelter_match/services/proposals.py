@@ -13,7 +13,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Text, cast, select
@@ -22,8 +22,13 @@ from sqlalchemy.orm import Session
 from shelter_match.errors import Conflict, ValidationFailed
 from shelter_match.models import Location, PlacementRequest, Unit
 from shelter_match.services.auth import Principal
-from shelter_match.services.policy import Policy, get_policy
-from shelter_match.services.requests import danger_uncertainty_km, get_request, may_see
+from shelter_match.services.policy import Policy, get_policy, is_night
+from shelter_match.services.requests import (
+    danger_uncertainty_km,
+    get_request,
+    may_see,
+    more_danger_uncertainties_km,
+)
 from shelter_match.services.solidarity import intake_by_region
 from shelter_match.services.unit_state import is_free_sql
 from solver import assign_jointly, propose
@@ -34,6 +39,7 @@ from solver.network import Network
 INTAKE_PERIOD = timedelta(days=90)
 INTAKE_TTL = timedelta(seconds=60)
 MAX_BATCH = 200
+MAX_UNITS_PER_LOCATION = 5
 
 __all__ = ["get_policy"]
 
@@ -46,6 +52,7 @@ class ProposalView:
     generated_at: datetime
     options: tuple[solver_model.Option, ...]
     excluded: tuple[solver_model.Exclusion, ...]
+    relaxations: tuple[solver_model.Relaxation, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -78,13 +85,23 @@ def rules_of(policy: Policy) -> solver_model.Rules:
         min_distance_km=dict(policy.min_distance_km),
         rood_outside_origin_region=policy.rood_outside_origin_region,
         weights=solver_model.Weights(**policy.ranking_weights),
+        location_level_min_distance=policy.location_level_min_distance,
+        stale_after_hours=policy.stale_after_hours,
     )
 
 
-def case_of(request: PlacementRequest, policy: Policy) -> solver_model.Case:
-    """Return the solver's view of a request: no reference, no names, rounded points."""
+def case_of(request: PlacementRequest, policy: Policy, *, now: datetime
+            ) -> solver_model.Case:
+    """Return the solver's view of a request at `now`: no reference, no names, rounded points.
+
+    `now` decides the night rule and staleness: the app's clock, never the database's.
+    """
     # Only an open request is proposed for; the purge erases points of closed ones only.
     assert request.danger_lat is not None and request.danger_lon is not None
+    # The v1 need "men" is the target group men; a men's shelter need not list it.
+    target_group = "men" if "men" in request.needs else request.target_group
+    boys = [child["age"] for child in request.children_detail or ()
+            if child.get("sex") == "male"]
     return solver_model.Case(
         id=request.id,
         origin_region_code=request.origin_region_code,
@@ -94,10 +111,19 @@ def case_of(request: PlacementRequest, policy: Policy) -> solver_model.Case:
         current_lat=request.current_lat,
         current_lon=request.current_lon,
         household_size=request.household_size,
-        needs=frozenset(request.needs),
+        needs=frozenset(request.needs) - {"men"},
         excluded_region_codes=frozenset(request.excluded_region_codes),
         excluded_location_ids=frozenset(request.excluded_location_ids),
         danger_uncertainty_km=danger_uncertainty_km(request, policy),
+        more_dangers=tuple(
+            (point["lat"], point["lon"], uncertainty)
+            for point, uncertainty in zip(request.more_dangers or (),
+                                          more_danger_uncertainties_km(request, policy),
+                                          strict=True)),
+        target_group=target_group,
+        oldest_boy_age=max(boys) if boys else None,
+        at_night=is_night(policy, now),
+        now_s=now.timestamp(),
     )
 
 
@@ -108,9 +134,13 @@ def _features(text: str | None) -> frozenset[str]:
 
 
 def _solver_location(row: Any) -> solver_model.Location:
-    id_, name, region_code, safety_level, lat, lon, radius_km, features = row
-    return solver_model.Location(id_, name, region_code, safety_level, lat, lon,
-                                 _features(features), radius_km)
+    (id_, name, region_code, safety_level, area_lat, area_lon, radius_km, features,
+     target_group, night, boys_up_to_age, updated_at) = row
+    return solver_model.Location(
+        id_, name, region_code, safety_level, area_lat, area_lon, _features(features),
+        radius_km, target_group=target_group, accepts_night_intake=bool(night),
+        accepts_boys_up_to_age=boys_up_to_age,
+        availability_updated_s=None if updated_at is None else _as_utc(updated_at).timestamp())
 
 
 def solver_location(location: Location) -> solver_model.Location:
@@ -119,9 +149,27 @@ def solver_location(location: Location) -> solver_model.Location:
     Everything a crisis worker sees (options, exclusions, joint assignments, the hold's
     check) is computed from this, so moving the point inside its area changes no answer.
     """
-    return solver_model.Location(location.id, location.name, location.region_code,
-                                 location.safety_level, location.area_lat, location.area_lon,
-                                 frozenset(location.features), location.area_radius_km)
+    return _solver_location((
+        location.id, location.name, location.region_code, location.safety_level,
+        location.area_lat, location.area_lon, location.area_radius_km,
+        json.dumps(location.features), location.target_group, location.accepts_night_intake,
+        location.accepts_boys_up_to_age, location.availability_updated_at))
+
+
+def _as_utc(moment: datetime) -> datetime:
+    # Core rows of a UTCDateTime column come back aware; a plain DateTime (SQLite) naive.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+# The location columns the solver reads, in _solver_location's order: the public area only,
+# the secret point is never read here (CONTRACT 4.1).
+SOLVER_LOCATION_COLUMNS = (
+    Location.id, Location.name, Location.region_code, Location.safety_level,
+    Location.area_lat, Location.area_lon, Location.area_radius_km,
+    cast(Location.features, Text), Location.target_group,
+    Location.accepts_night_intake, Location.accepts_boys_up_to_age,
+    Location.availability_updated_at,
+)
 
 
 def load_network(session: Session, *, now: datetime, min_beds: int = 1) -> Network:
@@ -138,10 +186,7 @@ def load_network(session: Session, *, now: datetime, min_beds: int = 1) -> Netwo
     # tuples: they are the memo's key, and hashing and comparing SQLAlchemy Rows runs in
     # Python, row by row (measured: 12 ms a proposal at 10x scale; plain tuples, 1 ms).
     locations = tuple(map(tuple, connection.execute(
-        # The public area only: the secret point is never read here (CONTRACT 4.1).
-        select(Location.id, Location.name, Location.region_code, Location.safety_level,
-               Location.area_lat, Location.area_lon, Location.area_radius_km,
-               cast(Location.features, Text))
+        select(*SOLVER_LOCATION_COLUMNS)
     ).all()))
     units: tuple[tuple[str, str, int], ...] = tuple(map(tuple, connection.execute(  # type: ignore[arg-type]
         select(Unit.id, Unit.location_id, Unit.beds)
@@ -198,15 +243,25 @@ def _open_request(session: Session, request_id: str, actor: Principal) -> Placem
 
 
 def propose_for_request(
-    session: Session, request_id: str, *, actor: Principal, now: datetime, limit: int = 10
+    session: Session, request_id: str, *, actor: Principal, now: datetime, limit: int = 10,
+    units_per_location: int = 1,
 ) -> ProposalView:
-    """Return the ranked options for an open (or held) request; nothing is held."""
+    """Return the ranked options for an open (or held) request; nothing is held.
+
+    At most `units_per_location` options per location (1-5; CONTRACT 4.2), its
+    best-fitting units.
+    """
+    if not 1 <= units_per_location <= MAX_UNITS_PER_LOCATION:
+        raise ValidationFailed({"units_per_location": [
+            f"Must be a whole number from 1 to {MAX_UNITS_PER_LOCATION}."]})
     request = _open_request(session, request_id, actor)
     policy = get_policy(session)
     network = load_network(session, now=now, min_beds=request.household_size)
-    proposal = propose(case_of(request, policy), network, rules_of(policy), limit=limit,
-                       intake_by_region=recent_intake(session, now))
-    return ProposalView(request.id, now, proposal.options, proposal.excluded)
+    proposal = propose(case_of(request, policy, now=now), network, rules_of(policy),
+                       limit=limit, intake_by_region=recent_intake(session, now),
+                       units_per_location=units_per_location)
+    return ProposalView(request.id, now, proposal.options, proposal.excluded,
+                        proposal.relaxations)
 
 
 def unit_unsuitability(
@@ -224,7 +279,7 @@ def unit_unsuitability(
         [solver_location(location)],
         [solver_model.FreeUnit(id=unit.id, location_id=unit.location_id, beds=unit.beds)],
     )
-    proposal = propose(case_of(request, policy), network, rules_of(policy), limit=1)
+    proposal = propose(case_of(request, policy, now=now), network, rules_of(policy), limit=1)
     if any(option.unit_id == unit.id for option in proposal.options):
         return None
     for exclusion in proposal.excluded:
@@ -241,7 +296,8 @@ def propose_jointly(
     policy = get_policy(session)
     network = load_network(session, now=now,
                            min_beds=min(r.household_size for r in requests))
-    joint = assign_jointly([case_of(r, policy) for r in requests], network, rules_of(policy),
+    joint = assign_jointly([case_of(r, policy, now=now) for r in requests], network,
+                           rules_of(policy),
                            intake_by_region=recent_intake(session, now))
     places = {location.id: location for location in network.locations}
     assignments = []

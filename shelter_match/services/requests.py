@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
@@ -27,7 +28,7 @@ from shelter_match.services.auth import Principal
 from shelter_match.services.locations import NL_LAT, NL_LON
 from shelter_match.services.policy import Policy, get_policy
 from shelter_match.services.unit_state import active_hold_sql
-from solver.vocabulary import FEATURES, LEVELS
+from solver.vocabulary import FEATURES, LEVELS, REQUEST_TARGET_GROUPS
 
 CASE_REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
 MAX_CASE_REFERENCE = 64
@@ -35,6 +36,13 @@ MAX_ADULTS = 10
 MAX_CHILDREN = 15
 MAX_EXCLUSIONS = 100
 MAX_PLACE_NAME = 100
+MAX_DANGERS = 5  # a family network: the first danger and up to four more
+MAX_CHILD_AGE = 17
+SEXES = ("female", "male")
+# A child alone is not a case for a women's shelter (CONTRACT 4.2): say where to turn.
+MINOR_ALONE = ("A minor without an adult is not placed through the shelters: contact youth "
+               "care (jeugdzorg, the Jeugdbescherming on duty) or Veilig Thuis "
+               "(0800-2000, day and night).")
 STATUSES = ("open", "held", "placed", "cancelled")
 
 # Points are stored on a grid no finer than about 1 km: 0.01° of latitude is 1.11 km and
@@ -70,6 +78,12 @@ class RequestData:
     excluded_location_ids: Sequence[str] = ()
     # Her home gemeente or woonplaats (`origin: {place}`): the region follows from it.
     origin_place: str | None = None
+    # Dangers beyond the first (a family network); None: the danger was given alone.
+    more_dangers: Sequence[PointData] | None = None
+    # women or men; None: men when the v1 need "men" is given, else women.
+    target_group: str | None = None
+    # [(age, sex)] per child, as many as `children`; None: not described.
+    children_detail: Sequence[tuple[int, str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +117,8 @@ class RequestView:
     show_points: bool = False
     danger: PointView | None = None
     current: PointView | None = None
+    # Every danger, the first included, when they were given as a list.
+    dangers: list[PointView] | None = None
 
 
 def danger_uncertainty_km(request: PlacementRequest, policy: Policy) -> float:
@@ -113,16 +129,26 @@ def danger_uncertainty_km(request: PlacementRequest, policy: Policy) -> float:
     stored with the request), never less than policy.danger_place_radius_km for its kind.
     Requests made before extents were stored fall back on the policy radius alone.
     """
+    return _uncertainty_km(request.danger_place_kind, request.danger_radius_km, policy)
+
+
+def more_danger_uncertainties_km(request: PlacementRequest, policy: Policy) -> list[float]:
+    """Return, per danger beyond the first, how far the real one may lie from its point."""
+    return [_uncertainty_km(point.get("kind"), point.get("radius_km"), policy)
+            for point in request.more_dangers or ()]
+
+
+def _uncertainty_km(place_kind: str | None, place_radius_km: float | None,
+                    policy: Policy) -> float:
     radius = 0.0
-    if request.danger_place_kind is not None:
-        kind = "gemeente" if request.danger_place_kind == "gemeente" else "place"
-        radius = max(float(policy.danger_place_radius_km.get(kind, 0)),
-                     request.danger_radius_km or 0.0)
+    if place_kind is not None:
+        kind = "gemeente" if place_kind == "gemeente" else "place"
+        radius = max(float(policy.danger_place_radius_km.get(kind, 0)), place_radius_km or 0.0)
     # Rounded up: the margin must never shrink below what covers the place.
     return math.ceil((ROUNDING_KM + radius) * 10 - 1e-9) / 10
 
 
-def _points(request: PlacementRequest, policy: Policy) -> dict[str, PointView | None]:
+def _points(request: PlacementRequest, policy: Policy) -> dict[str, Any]:
     """Return the danger and current points of a request (None once purged or not given)."""
     danger = current = None
     if request.danger_lat is not None and request.danger_lon is not None:
@@ -130,7 +156,14 @@ def _points(request: PlacementRequest, policy: Policy) -> dict[str, PointView | 
                            danger_uncertainty_km(request, policy))
     if request.current_lat is not None and request.current_lon is not None:
         current = PointView(None, request.current_lat, request.current_lon, ROUNDING_KM)
-    return {"danger": danger, "current": current}
+    dangers = None
+    if danger is not None and request.more_dangers is not None:
+        dangers = [danger] + [
+            PointView(point.get("place"), point["lat"], point["lon"], uncertainty)
+            for point, uncertainty in zip(request.more_dangers,
+                                          more_danger_uncertainties_km(request, policy),
+                                          strict=True)]
+    return {"danger": danger, "current": current, "dangers": dangers}
 
 
 def round_point(lat: float, lon: float) -> tuple[float, float]:
@@ -286,9 +319,9 @@ def resolve_point(point: PointData, name: str, errors: dict[str, list[str]],
 
 def validate_request(
     session: Session, data: RequestData, *, now: datetime | None = None
-) -> tuple[ResolvedPoint | None, ResolvedPoint | None, str | None]:
-    """Return the resolved danger and current points and the origin region, or raise
-    ValidationFailed."""
+) -> tuple[ResolvedPoint | None, ResolvedPoint | None, str | None, list[ResolvedPoint]]:
+    """Return the resolved danger and current points, the origin region and the further
+    dangers, or raise ValidationFailed."""
     errors: dict[str, list[str]] = {}
     suggestions: dict[str, list[str]] = {}
     reference_errors = case_reference_errors(data.case_reference,
@@ -298,16 +331,31 @@ def validate_request(
     origin_region_code = _origin_region(session, data, errors, suggestions)
     if data.risk_level not in LEVELS:
         errors["risk_level"] = [f"Must be one of: {', '.join(LEVELS)}."]
-    if not 1 <= data.adults <= MAX_ADULTS:
+    if data.adults == 0:
+        errors["household.adults"] = [MINOR_ALONE]
+    elif not 1 <= data.adults <= MAX_ADULTS:
         errors["household.adults"] = [f"Must be from 1 to {MAX_ADULTS}."]
     if not 0 <= data.children <= MAX_CHILDREN:
         errors["household.children"] = [f"Must be from 0 to {MAX_CHILDREN}."]
+    _check_children(data, errors)
     unknown = sorted(set(data.needs) - set(FEATURES))
     if unknown:
         errors["needs"] = [f"Unknown need(s): {', '.join(unknown)}. "
                            f"Known: {', '.join(FEATURES)}."]
+    if data.target_group is not None and data.target_group not in REQUEST_TARGET_GROUPS:
+        errors["target_group"] = [f"Must be one of: {', '.join(REQUEST_TARGET_GROUPS)}."]
+    elif data.target_group == "women" and "men" in data.needs:
+        errors["target_group"] = ["The need `men` means target_group `men`: give one of the "
+                                  "two, or make them agree."]
     _check_references(session, data, errors)
-    danger = resolve_point(data.danger, "danger", errors, suggestions)
+    if data.more_dangers is not None and len(data.more_dangers) + 1 > MAX_DANGERS:
+        errors["danger"] = [f"At most {MAX_DANGERS} dangers."]
+        raise ValidationFailed(errors)
+    # Named danger.N when given as a list, so that the crisis worker sees which one.
+    first = "danger" if data.more_dangers is None else "danger.0"
+    danger = resolve_point(data.danger, first, errors, suggestions)
+    more = [resolve_point(point, f"danger.{n}", errors, suggestions)
+            for n, point in enumerate(data.more_dangers or (), 1)]
     current = (resolve_point(data.current, "current", errors, suggestions)
                if data.current is not None else None)
     if errors:
@@ -316,7 +364,24 @@ def validate_request(
             # A structured copy of the suggestions, for apps that offer them as buttons.
             error.extra["suggestions"] = suggestions
         raise error
-    return danger, current, origin_region_code
+    return danger, current, origin_region_code, [point for point in more if point is not None]
+
+
+def _check_children(data: RequestData, errors: dict[str, list[str]]) -> None:
+    """Check children_detail: one entry per child, an age 0-17 and a sex each."""
+    if data.children_detail is None:
+        return
+    if len(data.children_detail) != data.children:
+        errors["household.children_detail"] = [
+            f"Give one entry per child: {data.children} (household.children), "
+            f"not {len(data.children_detail)}."]
+    for n, (age, sex) in enumerate(data.children_detail):
+        if not isinstance(age, int) or isinstance(age, bool) or not 0 <= age <= MAX_CHILD_AGE:
+            errors[f"household.children_detail.{n}.age"] = [
+                f"Must be a whole number of years from 0 to {MAX_CHILD_AGE}."]
+        if sex not in SEXES:
+            errors[f"household.children_detail.{n}.sex"] = [
+                f"Must be one of: {', '.join(SEXES)}."]
 
 
 def _origin_region(session: Session, data: RequestData, errors: dict[str, list[str]],
@@ -364,9 +429,15 @@ def create_request(
     session: Session, data: RequestData, *, actor: Principal, now: datetime
 ) -> PlacementRequest:
     """Create an open placement request; raise ValidationFailed and write nothing if invalid."""
-    danger, current, origin_region_code = validate_request(session, data, now=now)
+    danger, current, origin_region_code, more = validate_request(session, data, now=now)
     assert danger is not None and origin_region_code is not None
     danger_lat, danger_lon = round_point(danger.lat, danger.lon)
+    more_dangers = None
+    if data.more_dangers is not None:
+        more_dangers = [
+            {"lat": lat, "lon": lon, "place": point.place, "kind": point.kind,
+             "radius_km": point.radius_km}
+            for point in more for lat, lon in [round_point(point.lat, point.lon)]]
     current_lat, current_lon = round_point(current.lat, current.lon) if current else (None, None)
     request = PlacementRequest(
         case_reference=data.case_reference,
@@ -383,6 +454,10 @@ def create_request(
         adults=data.adults,
         children=data.children,
         needs=sorted(set(data.needs)),
+        target_group=data.target_group or ("men" if "men" in data.needs else "women"),
+        children_detail=(None if data.children_detail is None else
+                         [{"age": age, "sex": sex} for age, sex in data.children_detail]),
+        more_dangers=more_dangers,
         excluded_region_codes=sorted(set(data.excluded_region_codes)),
         excluded_location_ids=sorted(set(data.excluded_location_ids)),
         status="open",

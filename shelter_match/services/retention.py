@@ -1,12 +1,12 @@
 """Erase what is no longer needed: client details of closed requests, old replay records.
 
 What the solidarity figures need (regions, risk level, household size, dates, outcome)
-stays; the case reference, every point (danger and current, as coordinates and as the
-place name the danger was given as) and the excluded locations of a request closed longer
-ago than the retention period are erased. A request left open past the policy's
-`close_open_requests_after_days` is closed first (outcome `other`), so nothing escapes the
-purge by never being closed. Stored idempotent responses can hold an address, so they go
-after a day.
+stays; the case reference, the children's ages and sexes, every point (each danger and
+current, as coordinates and as the place name a danger was given as) and the excluded
+locations of a request closed longer ago than the retention period are erased. A request
+left open past the policy's `close_open_requests_after_days` is closed first (outcome
+`other`), so nothing escapes the purge by never being closed. Stored idempotent responses
+can hold an address, so they go after a day.
 """
 
 from __future__ import annotations
@@ -89,6 +89,8 @@ def purge(
             danger_place_kind=None,
             current_lat=None,
             current_lon=None,
+            more_dangers=None,
+            children_detail=None,
             excluded_location_ids=[],
             purged_at=now,
         )

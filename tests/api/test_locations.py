@@ -24,7 +24,8 @@ NEW_LOCATION = {
 }
 SUMMARY_FIELDS = {"id", "name", "region_code", "safety_level", "features",
                   "accepts_night_intake", "units_total", "units_free", "beds_free",
-                  "availability_updated_at", "stale", "place", "gemeente_code", "public_area"}
+                  "availability_updated_at", "stale", "place", "gemeente_code", "public_area",
+                  "target_group", "accepts_boys_up_to_age"}
 SECRETS = {"address", "lat", "lon"}
 UNIT_FIELDS = {"id", "location_id", "label", "beds", "status", "held_until", "version",
                "updated_at"}

@@ -60,12 +60,16 @@ def test_options_are_free_units_large_enough_ranked_best_first(session, clock, w
     farther = make_location(session, clock, name="Verder", lat=place_at(120)[0],
                             lon=place_at(120)[1], units=(("A", 3),))
     request = make_request(session, clock, caller, adults=1, children=2)
-    body = proposals.propose_for_request(session, request.id, actor=me, now=clock.now())
+    body = proposals.propose_for_request(session, request.id, actor=me, now=clock.now(),
+                                         units_per_location=5)
     got = [(o.location_name, o.beds) for o in body.options]
     # The 1-bed room is too small; the exact fit beats 3 spare beds (30 km), which beat
     # 60 km more travel.
     assert got == [("Dichtbij", 3), ("Dichtbij", 6), ("Verder", 3)]
-    assert [o.rank for o in body.options] == list(range(1, len(got) + 1))
+    # By default one option per location: its best-fitting unit.
+    body = proposals.propose_for_request(session, request.id, actor=me, now=clock.now())
+    assert [(o.location_name, o.beds) for o in body.options] == [("Dichtbij", 3), ("Verder", 3)]
+    assert [o.rank for o in body.options] == [1, 2]
     costs = [o.cost for o in body.options]
     assert costs == sorted(costs)
     assert body.request_id == request.id and body.generated_at == clock.now()

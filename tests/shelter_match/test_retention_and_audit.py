@@ -35,6 +35,9 @@ def closed_request(session, clock, user, *, closed_days_ago: int | None, status=
         adults=1,
         children=2,
         excluded_location_ids=["x"],
+        children_detail=[{"age": 14, "sex": "male"}, {"age": 3, "sex": "female"}],
+        more_dangers=[{"lat": 52.99, "lon": 6.555, "place": "Assen", "kind": "gemeente",
+                       "radius_km": 6.0}],
         status=status if closed_days_ago is not None else "open",
         outcome="other" if closed_days_ago is not None and status == "cancelled" else None,
         created_at=clock.now() - timedelta(days=(closed_days_ago or 0) + 1),
@@ -62,6 +65,8 @@ def test_purge_erases_details_of_long_closed_requests_only(session, clock):
         # The place name is as telling as the coordinates: it goes too.
         assert (erased.danger_place, erased.danger_place_kind) == (None, None)
         assert erased.excluded_location_ids == []
+        # Further dangers and the children's ages and sexes go with the rest.
+        assert (erased.more_dangers, erased.children_detail) == (None, None)
         assert erased.purged_at == clock.now()
         # What the solidarity figures need stays.
         assert (erased.origin_region_code, erased.risk_level, erased.adults,
@@ -69,6 +74,7 @@ def test_purge_erases_details_of_long_closed_requests_only(session, clock):
     for kept in (recent, still_open):
         session.refresh(kept)
         assert kept.case_reference is not None and kept.danger_lat == 51.92
+        assert kept.more_dangers[0]["place"] == "Assen" and len(kept.children_detail) == 2
     assert purge(session, older_than_days=30, now=clock.now()).requests == 0
 
 

@@ -29,10 +29,11 @@ def location(
     level: str = "rood",
     features: frozenset[str] = frozenset(),
     start: tuple[float, float] = DANGER,
+    **extra,
 ) -> Location:
     """Return a location `km` from the start point (the danger by default)."""
     lat, lon = point_at(km, bearing, start)
-    return Location(id, f"Locatie {id}", region, level, lat, lon, features)
+    return Location(id, f"Locatie {id}", region, level, lat, lon, features, **extra)
 
 
 def units_for(*locations: Location, beds: int = 4) -> list[FreeUnit]:
@@ -68,12 +69,20 @@ def network(locations, units=None) -> Network:
     return Network.build(locations, units_for(*locations) if units is None else units)
 
 
-def rules(rood_outside_origin_region: bool = True, **weights) -> Rules:
-    """Return the contract's default rules (groen 0, oranje 25, rood 75 km)."""
+def rules(rood_outside_origin_region: bool = True, *, location_level: bool = False,
+          stale_after_hours: int = 12, **weights) -> Rules:
+    """Return the contract's default distances (groen 0, oranje 25, rood 75 km).
+
+    The location-level rule (CONTRACT 4.1) is off unless asked for: most instances here
+    put rood locations near the danger to test one other rule at a time; its own tests
+    (test_rules_v2.py) turn it on, as the policy does by default.
+    """
     return Rules(
         {"groen": 0, "oranje": 25, "rood": 75},
         rood_outside_origin_region=rood_outside_origin_region,
         weights=Weights(**weights),
+        location_level_min_distance=location_level,
+        stale_after_hours=stale_after_hours,
     )
 
 

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from solver import Case, FreeUnit, Location, Network, Rules, Weights, assign_jointly, propose
-from solver.vocabulary import EXCLUSION_REASONS, LEVEL_RANK, LEVELS
+from solver.vocabulary import EXCLUSION_REASONS, LEVEL_RANK, LEVELS, TARGET_GROUPS
 
 REGIONS = ("GM0344", "GM0363", "GM0599")
 SOME_FEATURES = ("pets_allowed", "men", "wheelchair_accessible")
@@ -45,6 +45,9 @@ def networks(draw, max_locations: int = 6, max_units: int = 12):
                 lat=lat,
                 lon=lon,
                 features=frozenset(draw(st.sets(st.sampled_from(SOME_FEATURES), max_size=3))),
+                target_group=draw(st.sampled_from(TARGET_GROUPS)),
+                accepts_night_intake=draw(st.booleans()),
+                accepts_boys_up_to_age=draw(st.none() | st.integers(8, 17)),
             )
         )
     ids = count()
@@ -76,18 +79,26 @@ def cases(draw, location_ids=(), id: str = "C"):
             draw(st.sets(st.sampled_from(location_ids), max_size=2)) if location_ids else ()
         ),
         danger_uncertainty_km=draw(st.sampled_from([0.0, 0.0, 2.5, 5.0])),
+        more_dangers=tuple(
+            (*draw(coordinates), draw(st.sampled_from([0.0, 1.0])))
+            for _ in range(draw(st.sampled_from([0, 0, 1, 2])))),
+        target_group=draw(st.sampled_from(("women", "women", "men"))),
+        at_night=draw(st.booleans()),
+        oldest_boy_age=draw(st.none() | st.integers(0, 17)),
     )
 
 
 rule_sets = st.builds(
-    lambda groen, oranje, rood, leave, weights: Rules(
-        {"groen": groen, "oranje": oranje, "rood": rood},
+    lambda groen, oranje, rood, leave, own_level, weights: Rules(
+        {"groen": groen, "oranje": max(oranje, groen), "rood": max(rood, oranje, groen)},
         rood_outside_origin_region=leave,
         weights=weights,
+        location_level_min_distance=own_level,
     ),
     st.integers(0, 30),
     st.integers(0, 100),
     st.integers(0, 200),
+    st.booleans(),
     st.booleans(),
     # Sometimes the defaults, sometimes weights that make the cost disagree with risk
     # priority (no price on surplus safety), so that the objective's order is tested.
@@ -104,29 +115,44 @@ def reference(case: Case, locations, units, rules: Rules):
     """Return {location id: (first failing rule or None, on the border?)} the obvious way."""
     verdicts = {}
     for location in locations:
-        true_km = geodesic((case.danger_lat, case.danger_lon), (location.lat, location.lon)).km
         # The danger may lie anywhere within its uncertainty of the given point, so the
         # distance is what is left, and never less than nothing: with a minimum of 0 km (the
-        # policy's groen default) a location inside that radius is not too close.
-        from_danger_km = max(true_km - case.danger_uncertainty_km, 0.0)
+        # policy's groen default) a location inside that radius is not too close. Of several
+        # dangers, the nearest counts.
+        from_danger_km = nearest_danger_km(case, location)
         minimum = rules.min_distance_km[case.risk_level]
+        own_minimum = (rules.min_distance_km[location.safety_level]
+                       if rules.location_level_min_distance else 0)
         must_leave = case.risk_level == "rood" and rules.rood_outside_origin_region
+        boy = case.oldest_boy_age
         fails = {
             "excluded_by_request": location.region_code in case.excluded_region_codes
             or location.id in case.excluded_location_ids,
             "origin_region_not_allowed": must_leave
             and location.region_code == case.origin_region_code,
+            "target_group_mismatch": location.target_group not in ("all", case.target_group),
             "safety_level_too_low": LEVEL_RANK[location.safety_level] < LEVEL_RANK[case.risk_level],
             "too_close_to_danger": from_danger_km < minimum,
+            "too_close_for_location": from_danger_km < own_minimum,
+            "no_night_intake": case.at_night and not location.accepts_night_intake,
+            "boys_age_limit": boy is not None and location.accepts_boys_up_to_age is not None
+            and boy > location.accepts_boys_up_to_age,
             "missing_features": not case.needs <= location.features,
             "no_free_unit_large_enough": not any(
                 u.location_id == location.id and u.beds >= case.household_size for u in units
             ),
         }
         first = next((reason for reason in EXCLUSION_REASONS if fails[reason]), None)
-        on_border = minimum <= from_danger_km < minimum + BORDER_KM
+        on_border = any(m <= from_danger_km < m + BORDER_KM for m in (minimum, own_minimum))
         verdicts[location.id] = (first, on_border)
     return verdicts
+
+
+def nearest_danger_km(case: Case, location: Location) -> float:
+    dangers = [(case.danger_lat, case.danger_lon, case.danger_uncertainty_km),
+               *case.more_dangers]
+    return min(max(true_km(lat, lon, location) - uncertainty, 0.0)
+               for lat, lon, uncertainty in dangers)
 
 
 def true_km(lat, lon, location) -> float:
@@ -158,7 +184,7 @@ def test_proposals_follow_the_rules_and_miss_nothing(data, network_data, rules):
     locations, units = network_data
     case = data.draw(cases([location.id for location in locations]))
     network = Network.build(locations, units)
-    proposal = propose(case, network, rules, limit=1000)
+    proposal = propose(case, network, rules, limit=1000, units_per_location=1000)
     verdicts = reference(case, locations, units, rules)
     location_of = {location.id: location for location in locations}
     unit_of = {unit.id: unit for unit in units}
@@ -169,8 +195,7 @@ def test_proposals_follow_the_rules_and_miss_nothing(data, network_data, rules):
         assert unit.location_id == location.id and option.beds == unit.beds
         assert unit.beds >= case.household_size
         assert verdicts[location.id][0] is None
-        from_danger = max(true_km(case.danger_lat, case.danger_lon, location)
-                          - case.danger_uncertainty_km, 0.0)
+        from_danger = nearest_danger_km(case, location)
         assert option.distance_from_danger_km >= rules.min_distance_km[case.risk_level]
         assert option.distance_from_danger_km <= from_danger
         assert option.distance_from_danger_km >= math.floor(from_danger - BORDER_KM)
@@ -191,8 +216,10 @@ def test_proposals_follow_the_rules_and_miss_nothing(data, network_data, rules):
     assert set(offered) <= expected
     assert expected - set(offered) <= border_units
     assert [option.rank for option in proposal.options] == list(range(1, len(offered) + 1))
-    costs = [option.cost for option in proposal.options]
-    assert costs == sorted(costs)
+    # Specialised places after general ones, then cheapest first.
+    keys = [(any(r.code == "specialised_place" for r in option.reasons), option.cost)
+            for option in proposal.options]
+    assert keys == sorted(keys)
 
     # The summary gives each location without an option its first failing rule.
     with_options = {option.location_id for option in proposal.options}
@@ -205,7 +232,15 @@ def test_proposals_follow_the_rules_and_miss_nothing(data, network_data, rules):
 
     # A smaller limit gives the head of the same ranking.
     limit = data.draw(st.integers(1, 4))
-    assert propose(case, network, rules, limit=limit).options == proposal.options[:limit]
+    assert propose(case, network, rules, limit=limit,
+                   units_per_location=1000).options == proposal.options[:limit]
+
+    # One option per location by default: its smallest sufficient unit.
+    one_each = propose(case, network, rules, limit=1000).options
+    assert len({o.location_id for o in one_each}) == len(one_each) == len(with_options)
+    for option in one_each:
+        assert option.beds == min(u.beds for u in units if u.location_id == option.location_id
+                                  and u.beds >= case.household_size)
 
 
 def brute_force(cases, options_by_case):
@@ -243,7 +278,8 @@ def test_joint_assignment_equals_the_brute_force_optimum(data, network_data, rul
     the_cases = [data.draw(cases(ids, id=f"C{i}")) for i in range(how_many)]
     network = Network.build(locations, units)
     options_by_case = [
-        {o.unit_id: o.cost for o in propose(case, network, rules, limit=1000).options}
+        {o.unit_id: o.cost
+         for o in propose(case, network, rules, limit=1000, units_per_location=1000).options}
         for case in the_cases
     ]
 

@@ -24,15 +24,33 @@ W = Weights()
 
 
 def ranked(the_case, the_network, the_rules=None, **kwargs):
+    """Return every fitting unit ranked (several per location: units_per_location 100)."""
+    kwargs.setdefault("units_per_location", 100)
     return propose(the_case, the_network, the_rules or rules(), limit=100, **kwargs).options
 
 
 def test_cheaper_is_nearer_when_nothing_else_differs():
     locations = [location(f"at-{km}", km, bearing=km) for km in (140, 80, 110)]
-    options = ranked(case("rood"), network(locations))
+    options = ranked(case("oranje"), network(locations))
     assert [o.location_id for o in options] == ["at-80", "at-110", "at-140"]
     assert [o.cost for o in options] == sorted(o.cost for o in options)
     assert [o.rank for o in options] == [1, 2, 3]
+
+
+def test_for_rood_travel_from_the_danger_does_not_pull_to_the_edge_of_the_circle():
+    # Travel starts at the danger: every km further from it is travel too. For rood the
+    # margin beyond the minimum is a small benefit, so the farther place ranks first ...
+    locations = [location(f"at-{km}", km, bearing=km) for km in (140, 80, 110)]
+    options = ranked(case("rood"), network(locations))
+    assert [o.location_id for o in options] == ["at-140", "at-110", "at-80"]
+    # ... but only a small one: 60 km more margin weighs as 6 km less travel.
+    assert options[2].cost - options[0].cost == pytest.approx(
+        (65 - 5) * W.rood_margin_per_km, abs=100)
+    # When she is elsewhere already, travel from there is charged as for anyone.
+    start = point_at(150, 0)
+    near_her = [location("near-her", 80, bearing=0), location("far-from-her", 80, bearing=180)]
+    options = ranked(case("rood", current=start), network(near_her))
+    assert [o.location_id for o in options] == ["near-her", "far-from-her"]
 
 
 def test_a_more_secure_place_than_needed_costs_per_level():
@@ -100,7 +118,9 @@ def test_own_region_is_preferred_unless_another_is_much_nearer():
     [away] = first(100, 80, "rood")
     assert away.location_id == "other"
     assert "outside the origin region, as required for rood" in words(away)
-    assert away.cost == pytest.approx(80_000, abs=5)
+    # (For rood, travel from the danger beyond the 75 km minimum is not charged, and the 5 km
+    # of margin is a small benefit: the shortfall from 100 km of margin costs a little.)
+    assert away.cost == pytest.approx(75_000 + 95 * W.rood_margin_per_km, abs=5)
 
 
 def test_solidarity_breaks_ties_towards_regions_that_took_in_fewer():
@@ -118,7 +138,7 @@ def test_solidarity_breaks_ties_towards_regions_that_took_in_fewer():
         location("far", 90 + W.recent_intake_max / 1000 + 1, bearing=180, region=THIRD),
     ]
     busy = {OTHER: 100_000, THIRD: 0}
-    options = ranked(case("rood"), network(far_apart), intake_by_region=busy)
+    options = ranked(case("oranje"), network(far_apart), intake_by_region=busy)
     assert options[0].location_id == "near"
     # Without the input there is no tie-breaker, and the reasons do not mention it.
     plain = ranked(case("rood"), network(locations))
@@ -129,12 +149,12 @@ def test_travel_is_measured_from_the_current_location_when_given():
     north = location("north", 100, bearing=0)
     south = location("south", 90.5, bearing=180)
     the_network = network([north, south])
-    from_danger = ranked(case("rood"), the_network)
+    from_danger = ranked(case("oranje"), the_network)
     assert from_danger[0].location_id == "south"
     assert "90 km to travel from the danger location" in words(from_danger[0])
 
     current = point_at(30, 0)  # she already fled 30 km north
-    from_current = ranked(case("rood", current=current), the_network)
+    from_current = ranked(case("oranje", current=current), the_network)
     assert from_current[0].location_id == "north"
     # Distances from the danger are unchanged; travel is from where she is now.
     by_id = {o.location_id: o for o in from_current}
@@ -162,7 +182,8 @@ def test_ties_are_broken_by_location_id_then_unit_id():
     assert [o.unit_id for o in options] == ["w", "y", "x", "z"]
     assert len({o.cost for o in options}) == 1
     # The cut at the limit keeps the same order.
-    limited = propose(case("rood"), Network.build([here, twin], units), rules(), limit=3)
+    limited = propose(case("rood"), Network.build([here, twin], units), rules(), limit=3,
+                      units_per_location=2)
     assert [o.unit_id for o in limited.options] == ["w", "y", "x"]
 
 
@@ -185,10 +206,10 @@ def test_same_input_gives_the_same_output_whatever_the_order():
     ]
     the_case = case("oranje", household=2, current=point_at(20, 45))
     intake = {ORIGIN: 3, OTHER: 12}
-    first = propose(the_case, Network.build(locations, units), rules(), 15, intake)
+    first = propose(the_case, Network.build(locations, units), rules(), 15, intake, 3)
     rng.shuffle(locations)
     rng.shuffle(units)
-    again = propose(the_case, Network.build(locations, units), rules(), 15, intake)
+    again = propose(the_case, Network.build(locations, units), rules(), 15, intake, 3)
     assert first == again
     assert len(first.options) == 15
 
@@ -202,7 +223,8 @@ def test_weights_are_validated_and_change_the_ranking():
     indifferent = rules(spare_bed=0)
     first, second = ranked(case("oranje"), the_network, indifferent)
     assert first.cost == second.cost  # spare beds no longer matter ...
-    assert first.unit_id == "family"  # ... so the tie-break (unit id) decides
+    # ... so the tie-break decides: the smallest sufficient unit first (the best fit).
+    assert first.unit_id == "single"
 
 
 def test_the_danger_point_itself_is_zero_km_for_groen():

@@ -129,23 +129,33 @@ def test_rood_must_leave_the_origin_region_when_the_policy_says_so():
 
 
 def test_the_first_failing_rule_is_reported():
-    # One location that fails every rule; each step lifts the rule reported before it.
-    bad = location("bad", 10, region=ORIGIN, level="groen")
+    # One location that fails every rule; each step lifts the rule reported before it, in
+    # the order of CONTRACT 4.2.
+    bad = location("bad", 10, region=ORIGIN, level="oranje", target_group="men",
+                   accepts_night_intake=False, accepts_boys_up_to_age=12)
     the_network = Network.build([bad], [FreeUnit("bad-1", "bad", 1)])
-    groen_20 = Rules({"groen": 20, "oranje": 25, "rood": 75}, rood_outside_origin_region=True)
-    groen_5 = Rules({"groen": 5, "oranje": 25, "rood": 75}, rood_outside_origin_region=True)
-    men = frozenset({"men"})
+    own_level = Rules({"groen": 5, "oranje": 25, "rood": 75}, rood_outside_origin_region=True,
+                      location_level_min_distance=True)
+    case_only = Rules({"groen": 5, "oranje": 25, "rood": 75}, rood_outside_origin_region=True,
+                      location_level_min_distance=False)
+    pets = frozenset({"pets_allowed"})
+    worst = {"needs": pets, "at_night": True, "oldest_boy_age": 14, "target_group": "men"}
     steps = [
-        (case("rood", 2, needs=men, excluded_location_ids=frozenset({"bad"})), groen_20),
-        (case("rood", 2, needs=men), groen_20),
-        (case("rood", 2, needs=men, origin=OTHER), groen_20),
-        (case("groen", 2, needs=men, origin=OTHER), groen_20),
-        (case("groen", 2, needs=men, origin=OTHER), groen_5),
-        (case("groen", 2, origin=OTHER), groen_5),
+        (case("rood", 2, **worst, excluded_location_ids=frozenset({"bad"})), own_level),
+        (case("rood", 2, **worst), own_level),
+        (case("rood", 2, **{**worst, "target_group": "women"}, origin=OTHER), own_level),
+        (case("rood", 2, **worst, origin=OTHER), own_level),
+        (case("oranje", 2, **worst, origin=OTHER), own_level),
+        (case("groen", 2, **worst, origin=OTHER), own_level),
+        (case("groen", 2, **worst, origin=OTHER), case_only),
+        (case("groen", 2, **{**worst, "at_night": False}, origin=OTHER), case_only),
+        (case("groen", 2, needs=pets, target_group="men", origin=OTHER), case_only),
+        (case("groen", 2, target_group="men", origin=OTHER), case_only),
     ]
     reported = [verdict(c, the_network, r) for c, r in steps]
     assert reported == [(set(), {reason: 1}) for reason in EXCLUSION_REASONS]
-    assert verdict(case("groen", 1, origin=OTHER), the_network, groen_5) == ({"bad"}, {})
+    assert verdict(case("groen", 1, target_group="men", origin=OTHER), the_network,
+                   case_only) == ({"bad"}, {})
 
 
 def test_summary_accounts_for_every_location_and_no_place_always_says_why():
@@ -178,7 +188,8 @@ def test_summary_accounts_for_every_location_and_no_place_always_says_why():
 def test_one_household_per_unit_and_every_unit_once():
     the_location = location("house", 60)
     units = [FreeUnit(f"u{i}", "house", beds) for i, beds in enumerate([1, 2, 3, 4])]
-    proposal = propose(case("groen"), Network.build([the_location], units), rules(), limit=10)
+    proposal = propose(case("groen"), Network.build([the_location], units), rules(), limit=10,
+                       units_per_location=5)
     assert sorted(option.unit_id for option in proposal.options) == ["u0", "u1", "u2", "u3"]
     assert [option.rank for option in proposal.options] == [1, 2, 3, 4]
 

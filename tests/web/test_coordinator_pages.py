@@ -160,3 +160,15 @@ def test_a_coordinator_of_several_locations_sees_them_all(client, session, clock
                     {"status": "closed", "version": unit.version, "location_id": outsider.id})
     assert response.status_code in (303, 403, 404)
     assert units_of(session, outsider)["A"].status == "free"
+
+
+def test_the_board_reminds_her_before_her_location_turns_stale(client, session, clock):
+    place, coordinator = board_setup(session, clock)
+    board = f"/coordinator/locaties/{place.id}"
+    clock.advance(hours=10, minutes=30)  # stale after 12 hours: 90 minutes left
+    signed_in(client, coordinator)
+    page = client.get(board).get_data(as_text=True)
+    assert "Over 90 minuten verouderd" in page
+    assert "De beschikbaarheid is verouderd" not in page
+    post(client, f"{board}/alles-klopt")
+    assert "minuten verouderd" not in client.get(board).get_data(as_text=True)

@@ -277,3 +277,27 @@ def test_the_options_page_does_not_move_with_a_secret_point(client, session, clo
         location.lat, location.lon = point.latitude, point.longitude
     session.flush()
     assert shown() == before
+def test_options_show_freshness_and_what_would_give_more(client, session, clock):
+    far = make_location(session, clock, name="Veilig Huis Noord", region_code="GM0014",
+                        safety_level="rood", lat=53.2, lon=6.56, address="Noorderweg 12",
+                        units=(("A", 4),))
+    make_location(session, clock, name="Dierenhuis", region_code="GM0080",
+                  safety_level="rood", features=("pets_allowed",), units=(("A", 4),))
+    clock.advance(minutes=14)
+    signed_in(client, make_person(session, clock, "crisis_worker"))
+    page = post(client, "/crisis/aanvragen/nieuw", FORM).headers["Location"]
+    html = client.get(page).get_data(as_text=True)
+    assert "bijgewerkt 14 min geleden" in html and "Niet recent bevestigd" not in html
+    clock.advance(hours=13)
+    signed_in(client, make_person(session, clock, "crisis_worker"))
+    assert far
+    # A request that needs a wheelchair finds nothing; without that need, two places.
+    response = post(client, "/crisis/aanvragen/nieuw", {**FORM, "needs": "wheelchair_accessible"})
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Wat meer opties zou geven" in html
+    assert "Zonder “Rolstoel”: 2 locaties." in html
+    # 13 hours on, both places are stale: each option says so.
+    stale = post(client, "/crisis/aanvragen/nieuw", {**FORM, "case_reference": "VT-2026-0043"})
+    html = client.get(stale.headers["Location"]).get_data(as_text=True)
+    assert html.count("Niet recent bevestigd") == 2
+    assert "bijgewerkt 13 uur geleden" in html

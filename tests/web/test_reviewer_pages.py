@@ -15,8 +15,9 @@ def placed_network(session, clock):
     groningen = make_location(session, clock, name="Noord", region_code="GM0014",
                               safety_level="rood", lat=53.2, lon=6.56, address="Noordweg 1",
                               units=(("A", 4), ("B", 4)))
+    # Groen: an oranje location keeps a danger in Utrecht itself 25 km away (its own level).
     utrecht = make_location(session, clock, name="Midden", region_code="GM0344",
-                            safety_level="oranje", lat=52.09, lon=5.12, address="Middenweg 2",
+                            safety_level="groen", lat=52.09, lon=5.12, address="Middenweg 2",
                             units=(("A", 4),))
     worker = make_person(session, clock, "crisis_worker")
     units = {(u.location_id, u.label): u for u in session.scalars(select(Unit))}

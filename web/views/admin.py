@@ -61,7 +61,11 @@ POLICY_LABELS = {
     "ranking_weights": _l("Ranking weights (advanced)"),
     "danger_place_radius_km": _l("Extra margin when the danger is a place name (km)"),
     "close_open_requests_after_days": _l("Close a request left open after (days)"),
+    "location_level_min_distance": _l(
+        "A location's own safety code keeps the danger at its minimum distance too"),
+    "night_hours": _l("Night: locations without night intake are not offered (Amsterdam time)"),
 }
+NIGHT_LABELS = {"from": _l("From"), "to": _l("Until")}
 PLACE_KINDS = {"gemeente": _l("Municipality"), "place": _l("Town or village")}
 
 
@@ -229,6 +233,8 @@ def policy():
         for name, value in current.items():
             if isinstance(value, bool):
                 document[name] = form.flag(name)
+            elif isinstance(value, dict) and all(isinstance(v, str) for v in value.values()):
+                document[name] = {key: form.text(f"{name}-{key}") for key in value}  # times
             elif isinstance(value, dict):
                 document[name] = {key: form.integer(f"{name}-{key}") for key in value}
             else:
@@ -244,5 +250,5 @@ def policy():
                 return redirect(url_for(".policy"), code=303)
     return render("admin/policy.html", status=422 if form.errors else 200, form=form,
                   policy=current, values=request.form if form.errors else None,
-                  names=POLICY_LABELS, hints=POLICY_HINTS, kinds=PLACE_KINDS)
+                  names=POLICY_LABELS, hints=POLICY_HINTS, kinds={**PLACE_KINDS, **NIGHT_LABELS})
 

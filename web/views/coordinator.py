@@ -8,11 +8,14 @@ cannot leak it.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
 from shelter_match.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
 from shelter_match.services import availability, holds, placements, regions
+from shelter_match.services.policy import get_policy
 from web.auth import current_principal, requires_role
 from web.forms import Form
 from web.labels import UNIT_STATUSES
@@ -22,6 +25,18 @@ blp = Blueprint("coordinator", __name__, url_prefix="/coordinator")
 
 ROLES = ("coordinator", "admin")
 SETTABLE = ("free", "occupied", "closed")
+# A location this close to the stale limit gets a reminder: crisis workers will soon rank
+# it after fresh places and see "phone to check".
+STALE_REMINDER = timedelta(hours=2)
+
+
+def _minutes_to_stale(boards: list[availability.LocationDetail]) -> dict[str, int]:
+    """Return, per location near (not past) the stale limit, the minutes left."""
+    limit = timedelta(hours=get_policy(db_session()).stale_after_hours)
+    left = {board.id: board.availability_updated_at + limit - now() for board in boards
+            if not board.stale}
+    return {location_id: max(int(time.total_seconds() // 60), 1)
+            for location_id, time in left.items() if time <= STALE_REMINDER}
 
 
 def _board(location_id: str) -> availability.LocationDetail:
@@ -50,7 +65,7 @@ def home():
     for view in coming:
         on_the_way[view.hold.location_id] = on_the_way.get(view.hold.location_id, 0) + 1
     return render("coordinator/home.html", boards=boards, on_the_way=on_the_way,
-                  region_names=_region_names())
+                  region_names=_region_names(), stale_in=_minutes_to_stale(boards))
 
 
 @blp.get("/locaties/<location_id>")
@@ -66,7 +81,7 @@ def location(location_id: str):
     placed_units = {view.placement.unit_id for view in staying}
     return render("coordinator/location.html", board=board, coming=coming, staying=staying,
                   placed_units=placed_units, region_names=_region_names(),
-                  settable=SETTABLE)
+                  settable=SETTABLE, stale_in=_minutes_to_stale([board]))
 
 
 @blp.post("/eenheden/<unit_id>")

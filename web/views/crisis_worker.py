@@ -182,6 +182,7 @@ def request_page(request_id: str):
     hold = None
     proposal = None
     why_not: list[str] = []
+    next_steps: list[str] = []
     if view.active_hold is not None:
         hold = holds.view_hold(session, view.active_hold.id, actor=principal, now=now())
     elif view.status == "open":
@@ -189,8 +190,11 @@ def request_page(request_id: str):
                                                  now=now())
         why_not = [labels.exclusion(entry.reason, entry.locations)
                    for entry in proposal.excluded if entry.locations]
+        next_steps = [labels.relaxation(entry.drop, entry.options)
+                      for entry in proposal.relaxations if entry.options]
     return render("crisis/request.html", view=view, hold=hold, proposal=proposal,
-                  why_not=why_not, region_names=_region_names())
+                  why_not=why_not, next_steps=next_steps, region_names=_region_names(),
+                  now_s=now().timestamp())
 
 
 @blp.post("/aanvragen/<request_id>/vasthouden")
