@@ -43,7 +43,8 @@ def test_the_distance_to_an_area_is_never_more_than_to_any_point_in_it(
        current=st.none() | st.tuples(lats, lons))
 def test_an_option_is_whole_km_never_more_than_the_true_distance(
         danger_lat, danger_lon, lat, lon, radius, uncertainty, fraction, bearing, current):
-    location = Location("loc", "Veilig Huis", "GM0344", "rood", lat, lon, radius_km=radius)
+    # A groen location: the rood location's own 75 km rule would leave no option to measure.
+    location = Location("loc", "Veilig Huis", "GM0344", "groen", lat, lon, radius_km=radius)
     network = Network.build([location], [FreeUnit("unit", "loc", 2)])
     case = Case("case", "GM0599", "groen", danger_lat, danger_lon,
                 current[0] if current else None, current[1] if current else None, 1,
