@@ -71,7 +71,7 @@ TABLE_COLUMNS = ("role", "name", "may see", "password", "API token")
 
 def print_table(tokens: list[DemoUserToken], passwords: dict[str, str]) -> None:
     """Print the demo users as a table with a header line."""
-    rows = [(entry.role, entry.name, DEMO_SCOPES[entry.role],
+    rows = [(entry.role, entry.name, DEMO_SCOPES.get(entry.role, "what her role allows"),
              passwords.get(entry.name, "-"), entry.token) for entry in tokens]
     widths = [max(len(row[column]) for row in [TABLE_COLUMNS, *rows])
               for column in range(len(TABLE_COLUMNS))]
