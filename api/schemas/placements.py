@@ -218,6 +218,26 @@ class HoldSchema(ma.Schema):
     origin_region_code = ma.fields.String(attribute="request.origin_region_code")
     household = ma.fields.Nested(HouseholdSchema, attribute="request", metadata={
         "description": "Who is on the way: only the household's size, never a name."})
+    extended_at = UTCDateTime(attribute="hold.extended_at", allow_none=True, metadata={
+        "description": "When the hold was extended (once at most); null if never."})
+    extendable = ma.fields.Boolean(metadata={
+        "description": "Active and never extended: POST .../extend would succeed now."})
+    intake_phone = ma.fields.Function(
+        lambda view: view.intake_phone.number if view.intake_phone else None, metadata={
+            "type": "string", "example": "+31201234567",
+            "description": "The location's 24/7 intake line (E.164), only for the request's "
+                           "crisis worker while the hold is active; each showing is audited. "
+                           "Absent otherwise, and never on options or location lists."})
+    intake_phone_uri = ma.fields.Function(
+        lambda view: view.intake_phone.uri if view.intake_phone else None, metadata={
+            "type": "string", "example": "tel:+31201234567",
+            "description": "The same as a tappable `tel:` link."})
+
+    @ma.post_dump(pass_original=True)
+    def leave_out_phone(self, data: dict[str, Any], original: Any, **_kwargs: Any
+                        ) -> dict[str, Any]:
+        return drop_unless(getattr(original, "intake_phone", None) is not None, data,
+                           ("intake_phone", "intake_phone_uri"))
 
 
 class HoldQueryArgsSchema(ma.Schema):
