@@ -220,4 +220,5 @@ class IntakePhoneSchema(ma.Schema):
                                  "offers (audited), never on options or lists."})
     intake_phone_uri = ma.fields.Function(
         lambda location: f"tel:{location.intake_phone}" if location.intake_phone else None,
-        dump_only=True, metadata={"type": "string", "example": "tel:+31201234567"})
+        dump_only=True, allow_none=True,
+        metadata={"type": "string", "example": "tel:+31201234567"})
