@@ -10,7 +10,7 @@ import marshmallow as ma
 
 from api.reasons import sentences
 from api.schemas.fields import UTCDateTime, drop_unless
-from shelter_match.models import OUTCOMES
+from shelter_match.models import ARRIVAL_STATUSES, OUTCOMES
 from shelter_match.services.proposals import score_of
 from shelter_match.services.requests import (
     MAX_ADULTS,
@@ -261,6 +261,12 @@ class PlacementSchema(ma.Schema):
     household_size = ma.fields.Integer(attribute="placement.household_size")
     started_at = UTCDateTime(attribute="placement.started_at")
     ended_at = UTCDateTime(attribute="placement.ended_at", allow_none=True)
+    arrival_status = ma.fields.String(attribute="placement.arrival_status", metadata={
+        "enum": list(ARRIVAL_STATUSES),
+        "description": "on_the_way until the location's coordinator marks her arrived "
+                       "(POST .../arrival) or not come (POST .../no-show: the unit is free "
+                       "and the request open again; ended_at is then set)."})
+    arrival_marked_at = UTCDateTime(attribute="placement.arrival_marked_at", allow_none=True)
     address = ma.fields.String(attribute="location.address", metadata={
         "description": "Shown to whoever confirms (audited as address.disclosed) and to the "
                        "location's coordinators and admins."})
@@ -275,6 +281,9 @@ class PlacementQueryArgsSchema(ma.Schema):
     location_id = ma.fields.String()
     open = ma.fields.Boolean(load_default=False,
                              metadata={"description": "Only placements not yet discharged."})
+    arrival_status = ma.fields.String(validate=OneOf(ARRIVAL_STATUSES), metadata={
+        "description": "Only placements with this arrival status (on_the_way: who is "
+                       "coming)."})
 
 
 class DischargeSchema(ma.Schema):

@@ -127,7 +127,7 @@ def discharge(session: Session, placement_id: str, *, actor: Principal, now: dat
 
 def list_placements(
     session: Session, *, actor: Principal, location_id: str | None = None,
-    open_only: bool = False, limit: int = 500,
+    open_only: bool = False, limit: int = 500, arrival_status: str | None = None,
 ) -> list[PlacementView]:
     """Return placements at the actor's locations (an admin: all), newest first."""
     query = (
@@ -145,5 +145,7 @@ def list_placements(
         query = query.where(Placement.location_id.in_(sorted(actor.location_ids)))
     if open_only:
         query = query.where(Placement.ended_at.is_(None))
+    if arrival_status is not None:
+        query = query.where(Placement.arrival_status == arrival_status)
     return [PlacementView(placement, location, unit, show_address=True)
             for placement, location, unit in session.execute(query).all()]

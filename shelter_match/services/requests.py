@@ -440,7 +440,9 @@ def view_requests(
             holds[active.request_id] = active
         placements = dict(
             session.execute(
-                select(Placement.request_id, Placement.id).where(Placement.request_id.in_(ids))
+                # A no-show's placement is history: the request is open again.
+                select(Placement.request_id, Placement.id).where(
+                    Placement.request_id.in_(ids), Placement.arrival_status != "no_show")
             ).all()
         )
     views = []

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from shelter_match.errors import ValidationFailed
-from shelter_match.models import AuditEvent, Unit, UnitChange
+from shelter_match.models import AuditEvent, Placement, PlacementRequest, Unit, UnitChange
 from shelter_match.services.intake_phone import normalise
 from tests.factories import make_caller, make_location
 
@@ -215,3 +215,96 @@ def test_a_stranger_cannot_extend(client, session, clock, shelter, worker):
     stranger = make_caller(session, clock, "crisis_worker")
     assert client.post(f"/api/v1/holds/{hold['id']}/extend",
                        headers=stranger.headers).status_code == 404
+
+
+# --- arrival or no-show --------------------------------------------------------------------
+
+
+def place_one(client, worker, shelter):
+    created, hold = hold_one(client, worker, shelter)
+    response = client.post(f"/api/v1/holds/{hold['id']}/confirm", headers=worker.headers)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return created, response.get_json()
+
+
+def test_a_confirmed_placement_is_on_the_way_until_she_arrives(client, session, shelter,
+                                                              worker, coordinator):
+    _created, placement = place_one(client, worker, shelter)
+    assert placement["arrival_status"] == "on_the_way"
+    coming = client.get("/api/v1/placements?arrival_status=on_the_way",
+                        headers=coordinator.headers).get_json()
+    assert [p["id"] for p in coming] == [placement["id"]]
+    response = client.post(f"/api/v1/placements/{placement['id']}/arrival",
+                           headers=coordinator.headers)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    body = response.get_json()
+    assert body["arrival_status"] == "arrived" and body["arrival_marked_at"]
+    assert body["ended_at"] is None
+    assert client.get("/api/v1/placements?arrival_status=on_the_way",
+                      headers=coordinator.headers).get_json() == []
+    # Once arrived, neither again nor a no-show.
+    for path in ("arrival", "no-show"):
+        assert client.post(f"/api/v1/placements/{placement['id']}/{path}",
+                           headers=coordinator.headers).status_code == 409
+    assert len(disclosures(session, "placement.arrived")) == 1
+
+
+def test_a_no_show_frees_the_unit_and_reopens_the_request(client, session, clock, shelter,
+                                                          worker, coordinator):
+    created, placement = place_one(client, worker, shelter)
+    clock.advance(hours=3)
+    response = client.post(f"/api/v1/placements/{placement['id']}/no-show",
+                           headers=coordinator.headers)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    body = response.get_json()
+    assert body["arrival_status"] == "no_show" and body["ended_at"] is not None
+    unit = session.get(Unit, placement["unit_id"])
+    session.refresh(unit)
+    assert unit.status == "free"
+    last = session.scalars(select(UnitChange).where(UnitChange.unit_id == unit.id)
+                           .order_by(UnitChange.id.desc())).first()
+    assert (last.cause, last.from_status, last.to_status) == ("no_show", "occupied", "free")
+    request = client.get(f"/api/v1/placement-requests/{created['id']}",
+                         headers=worker.headers).get_json()
+    assert request["status"] == "open" and request["placement_id"] is None
+    assert request["closed_at"] is None
+    actions = {e.action for e in session.scalars(select(AuditEvent))}
+    assert {"placement.no_show", "request.reopened", "request.no_show_alert"} <= actions
+    # The request can be held and placed again, even on the same unit.
+    again_hold = client.post(f"/api/v1/placement-requests/{created['id']}/holds",
+                             json={"unit_id": unit.id}, headers=worker.headers)
+    assert again_hold.status_code == 201, again_hold.get_data(as_text=True)
+    again = client.post(f"/api/v1/holds/{again_hold.get_json()['id']}/confirm",
+                        headers=worker.headers)
+    assert again.status_code == 201, again.get_data(as_text=True)
+    assert again.get_json()["arrival_status"] == "on_the_way"
+    request = client.get(f"/api/v1/placement-requests/{created['id']}",
+                         headers=worker.headers).get_json()
+    assert request["status"] == "placed" and request["placement_id"] == again.get_json()["id"]
+    # A no-show twice is refused.
+    assert client.post(f"/api/v1/placements/{placement['id']}/no-show",
+                       headers=coordinator.headers).status_code == 409
+
+
+def test_a_no_show_is_not_counted_in_the_solidarity_figures(client, session, clock, shelter,
+                                                            worker, coordinator, admin):
+    _created, placement = place_one(client, worker, shelter)
+    client.post(f"/api/v1/placements/{placement['id']}/no-show", headers=coordinator.headers)
+    day = clock.now().date().isoformat()
+    flows = client.get(f"/api/v1/solidarity/flows?from={day}&to={day}",
+                       headers=admin.headers).get_json()
+    assert flows == [] or all(not row.get("placements") for row in flows), flows
+
+
+def test_only_the_location_marks_arrival(client, session, clock, shelter, worker):
+    _created, placement = place_one(client, worker, shelter)
+    other = make_caller(session, clock, "coordinator",
+                        location_ids=(make_location(session, clock).id,))
+    for path in ("arrival", "no-show"):
+        assert client.post(f"/api/v1/placements/{placement['id']}/{path}",
+                           headers=other.headers).status_code == 404
+        assert client.post(f"/api/v1/placements/{placement['id']}/{path}",
+                           headers=worker.headers).status_code == 403
+    session.expire_all()
+    assert session.get(Placement, placement["id"]).arrival_status == "on_the_way"
+    assert session.get(PlacementRequest, placement["request_id"]).status == "placed"

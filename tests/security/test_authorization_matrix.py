@@ -72,6 +72,8 @@ POST   /api/v1/holds/{hold_id}/extend                             401 401 200 40
 GET    /api/v1/placements                                         401 401 403 403 200 200 403 200
 GET    /api/v1/placements/{placement_id}                          401 401 403 403 200 404 403 200
 POST   /api/v1/placements/{placement_id}/discharge                401 401 403 403 200 404 403 200
+POST   /api/v1/placements/{placement_id}/arrival                  401 401 403 403 200 404 403 200
+POST   /api/v1/placements/{placement_id}/no-show                  401 401 403 403 200 404 403 200
 POST   /api/v1/batch-proposals                                    401 401 200 422 403 403 403 200
 """
 
