@@ -2,7 +2,8 @@
 
 A location's address and coordinates are for the admin and its own coordinators only (the
 crisis worker who confirms a placement gets the address once, in the answer to her
-"confirm", and on the page after it for policy.address_view_minutes). This scan fetches every page of the site, with real ids filled in, as each other
+"confirm", and on the page after it for policy.address_view_minutes). This scan
+fetches every page of the site, with real ids filled in, as each other
 kind of person, and also posts every form as them, and looks for the secrets in what comes
 back. The list of pages comes from the app itself, so a page added later is scanned too.
 """
