@@ -13,7 +13,7 @@ from api.schemas.placements import (
     PlacementSchema,
 )
 from api.smorest import Blueprint
-from shelter_match.services import holds, placements
+from shelter_match.services import holds, intake_phone, placements
 
 blp = Blueprint("holds", __name__, url_prefix="/api/v1",
                 description="Holds: a unit kept for a request for policy.hold_minutes.")
@@ -26,10 +26,18 @@ def _disclosed_again(session, body: dict) -> None:
                                       placement_id=body["id"], replayed=True)
 
 
+def _phone_shown_again(session, body: dict) -> None:
+    # A replayed hold answer that carries the intake line shows it again: audited too.
+    if body.get("intake_phone"):
+        intake_phone.note_shown_again(session, actor=current_principal(),
+                                      location_id=body["location_id"], hold_id=body["id"],
+                                      now=now())
+
+
 @blp.route("/placement-requests/<request_id>/holds")
 class RequestHolds(MethodView):
     @blp.requires("crisis_worker", "admin")
-    @idempotent()
+    @idempotent(on_replay=_phone_shown_again)
     @blp.arguments(HoldCreateSchema)
     @blp.response(201, HoldSchema)
     @blp.alt_response(409, response="CONFLICT", description=(
@@ -94,6 +102,7 @@ class HoldConfirm(MethodView):
 @blp.route("/holds/<hold_id>/extend")
 class HoldExtend(MethodView):
     @blp.requires("crisis_worker", "coordinator", "admin")
+    @idempotent(on_replay=_phone_shown_again)
     @blp.response(200, HoldSchema)
     @blp.alt_response(409, response="CONFLICT", description="The hold is not active "
                       "(expired, released or confirmed), or was extended once already.")

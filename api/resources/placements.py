@@ -4,6 +4,7 @@ from flask.views import MethodView
 
 from api.auth import current_principal, now
 from api.database import db_session
+from api.idempotency import idempotent
 from api.schemas.placements import DischargeSchema, PlacementQueryArgsSchema, PlacementSchema
 from api.smorest import Blueprint
 from shelter_match.services import arrivals, placements
@@ -22,6 +23,13 @@ def _disclosed(view: PlacementView) -> PlacementView:
                                           location_id=view.location.id, now=now(),
                                           placement_id=view.placement.id)
     return view
+
+
+def _disclosed_again(session, body: dict) -> None:
+    # A replayed answer carries the address again (coordinators and admins): audited.
+    placements.note_address_disclosed(session, actor=current_principal(),
+                                      location_id=body["location_id"], now=now(),
+                                      placement_id=body["id"], replayed=True)
 
 
 @blp.route("")
@@ -66,6 +74,7 @@ class PlacementDischarge(MethodView):
 @blp.route("/<placement_id>/arrival")
 class PlacementArrival(MethodView):
     @blp.requires(*ROLES)
+    @idempotent(on_replay=_disclosed_again)
     @blp.response(200, PlacementSchema)
     @blp.alt_response(409, response="CONFLICT", description="Not on the way (arrived, "
                       "not come or discharged already).")
@@ -78,6 +87,7 @@ class PlacementArrival(MethodView):
 @blp.route("/<placement_id>/no-show")
 class PlacementNoShow(MethodView):
     @blp.requires(*ROLES)
+    @idempotent(on_replay=_disclosed_again)
     @blp.response(200, PlacementSchema)
     @blp.alt_response(409, response="CONFLICT", description="Not on the way (arrived, "
                       "not come or discharged already).")

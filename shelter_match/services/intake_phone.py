@@ -126,3 +126,11 @@ def disclose_for_hold(session: Session, hold: Hold, request: PlacementRequest, *
                  object_id=location.id, now=now, hold_id=hold.id, request_id=request.id,
                  context=context)
     return shown(location.intake_phone)
+
+
+def note_shown_again(session: Session, *, actor: Principal, location_id: str, hold_id: str,
+                     now: datetime) -> None:
+    """Audit that a replayed answer (Idempotency-Key) showed the intake line again."""
+    audit.record(session, actor=actor, action="intake_phone.disclosed", object_type="location",
+                 object_id=location_id, now=now, hold_id=hold_id, context="replay",
+                 replayed=True)

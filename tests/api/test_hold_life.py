@@ -308,3 +308,29 @@ def test_only_the_location_marks_arrival(client, session, clock, shelter, worker
     session.expire_all()
     assert session.get(Placement, placement["id"]).arrival_status == "on_the_way"
     assert session.get(PlacementRequest, placement["request_id"]).status == "placed"
+
+
+def test_a_retried_extension_with_the_same_key_answers_alike(client, session, clock, shelter,
+                                                             worker, coordinator):
+    set_phone(client, coordinator, shelter.id, "0555123456")
+    _created, hold = hold_one(client, worker, shelter)
+    headers = {**worker.headers, "Idempotency-Key": "extend-1"}
+    first = client.post(f"/api/v1/holds/{hold['id']}/extend", headers=headers)
+    again = client.post(f"/api/v1/holds/{hold['id']}/extend", headers=headers)
+    assert first.status_code == again.status_code == 200
+    assert first.get_json()["expires_at"] == again.get_json()["expires_at"]
+    assert len(disclosures(session, "hold.extended")) == 1
+    # Each answer showed the intake line: the hold, the extension, and its replay.
+    contexts = [e.detail["context"] for e in disclosures(session)]
+    assert contexts == ["hold", "hold", "replay"]
+
+
+def test_a_retried_no_show_with_the_same_key_answers_alike(client, session, shelter, worker,
+                                                           coordinator):
+    _created, placement = place_one(client, worker, shelter)
+    headers = {**coordinator.headers, "Idempotency-Key": "no-show-1"}
+    first = client.post(f"/api/v1/placements/{placement['id']}/no-show", headers=headers)
+    again = client.post(f"/api/v1/placements/{placement['id']}/no-show", headers=headers)
+    assert first.status_code == again.status_code == 200
+    assert again.get_json()["arrival_status"] == "no_show"
+    assert len(disclosures(session, "placement.no_show")) == 1
