@@ -320,6 +320,8 @@ def insert_history(
                 "started_at": placement.started_at,
                 "ended_at": placement.ended_at,
                 "ended_by": None if placement.ended_at is None else created_by,
+                # History: everyone placed then arrived (none is on the way).
+                "arrival_status": "arrived",
             })  # fmt: skip
         _insert_rows(session, PlacementRequest.__table__, requests)
         _insert_rows(session, Placement.__table__, rows)

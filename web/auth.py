@@ -51,6 +51,10 @@ SESSION_KEY = "sid"
 SESSION_COOKIE = "shelter_match_session"
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 KEPT_ON_SIGN_OUT = ("lang",)
+# A form carried through signing in again: its fields as `carry:NAME`, and the mark the
+# view sees when they come back (it shows them, it does not act on them).
+CARRY = "carry:"
+RESUMED = "_resumed"
 LOOPBACK_HOSTS = {"localhost"}
 ROLE_HOMES = {
     "crisis_worker": "web.crisis.home",
@@ -185,22 +189,35 @@ def check_csrf() -> None:
     """Refuse a POST whose form lacks this session's CSRF token (synchronizer token)."""
     if request.method not in ("POST", "PUT", "PATCH", "DELETE"):
         return
-    expected = session.get("csrf")
-    sent = request.form.get("csrf_token", "")
-    if not expected or not hmac.compare_digest(expected.encode(), sent.encode()):
-        abort(400, description="csrf")
     origin = request.headers.get("Origin")
     if origin and origin != "null" and urlsplit(origin).netloc != request.host:
         abort(400, description="csrf")
+    expected = session.get("csrf")
+    if not expected and "user_id" not in session and _is_resumable(request.path):
+        # Her session cookie ran out while she filled in the form: nobody is signed in, so
+        # nothing can be done in her name; the page asks her to sign in and keeps the form.
+        return
+    sent = request.form.get("csrf_token", "")
+    if not expected or not hmac.compare_digest(expected.encode(), sent.encode()):
+        abort(400, description="csrf")
 
 
-def requires_role(*roles: str) -> Callable:
-    """Let only signed-in people with one of `roles` see the decorated page."""
+def requires_role(*roles: str, resumable: bool = False) -> Callable:
+    """Let only signed-in people with one of `roles` see the decorated page.
+
+    `resumable`: a form posted after her session ended is not lost. The sign-in page carries
+    the posted values in hidden fields (in the page only: nothing is stored on the server),
+    and after signing in she gets the form back filled in, marked RESUMED, to check and send
+    herself: the view never acts on a resumed post.
+    """
 
     def decorate(view: Callable) -> Callable:
         @wraps(view)
         def guarded(*args: Any, **kwargs: Any):
             principal = current_principal()
+            if principal is None and resumable and request.method == "POST":
+                return render("sign_in.html", status=401, next_url=safe_next(request.path),
+                              name="", carried=_carried(request.form), expired=True)
             if principal is None:
                 return redirect(url_for("web.auth.sign_in", next=request.full_path.rstrip("?")))
             if principal.role not in roles:
@@ -208,9 +225,19 @@ def requires_role(*roles: str) -> Callable:
             return view(*args, **kwargs)
 
         guarded.allowed_roles = tuple(roles)
+        guarded.resumable = resumable  # type: ignore[attr-defined]
         return guarded
 
     return decorate
+
+
+def _carried(form: Any) -> list[tuple[str, str]]:
+    """Return a posted form's fields to carry through signing in (never the CSRF token,
+    the password or a resume marker), capped so the page stays small."""
+    skip = {"csrf_token", "password", RESUMED}
+    pairs = [(key, value) for key, values in form.lists() if not key.startswith(CARRY)
+             for value in values if key not in skip]
+    return pairs[:200]
 
 
 def _end_session() -> None:
@@ -263,7 +290,10 @@ def sign_in():
     if result.principal is None:
         _note_failure(client, result.user_id, result.reason or "refused")
         return render("sign_in.html", status=401, next_url=next_url, name=name,
-                      error=_("The user name or password is not right."))
+                      error=_("The user name or password is not right."),
+                      carried=[(key[len(CARRY):], value) for key, values
+                               in request.form.lists() if key.startswith(CARRY)
+                               for value in values][:200])
     # A new session on every sign-in: nothing chosen before it (session fixation) survives,
     # and a session this browser had before ends on the server too.
     web_sessions.end(db_session(), str(session.get(SESSION_KEY) or ""))
@@ -272,7 +302,22 @@ def sign_in():
     session.permanent = True
     session.update({SESSION_KEY: key, "csrf": secrets.token_urlsafe(32)})
     g.principal = result.principal
+    carried = [(key[len(CARRY):], value) for key, values in request.form.lists()
+               if key.startswith(CARRY) for value in values]
+    if carried and next_url and _is_resumable(next_url):
+        # Her form comes back to her as a page that posts it, marked as resumed, to the view
+        # that shows it again: one tap, and she checks it before sending.
+        return render("resume.html", next_url=next_url, carried=carried[:200])
     return redirect(next_url or home_url(result.principal), code=303)
+
+
+def _is_resumable(path: str) -> bool:
+    """Return whether `path` is a page whose form may come back after signing in."""
+    try:
+        endpoint, _args = current_app.url_map.bind("").match(path, method="POST")
+    except Exception:  # noqa: BLE001  any path that is not such a page: no resume
+        return False
+    return bool(getattr(current_app.view_functions.get(endpoint), "resumable", False))
 
 
 @blp.post("/afmelden")

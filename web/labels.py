@@ -60,6 +60,23 @@ HOLD_STATUSES = {
     "cancelled": _l("Cancelled"),
 }
 
+# Whether a placed household reached the location (Dutch: onderweg, aangekomen, niet gekomen).
+ARRIVAL_STATUSES = {
+    "on_the_way": _l("On the way"),
+    "arrived": _l("Arrived"),
+    "no_show": _l("Did not come"),
+}
+
+# Why a request closed without a placement (CONTRACT 4.3), asked when she cancels.
+OUTCOMES = {
+    "client_withdrew": _l("She withdrew"),
+    "own_network": _l("She went to her own network"),
+    "ambulant_support": _l("Help at home (ambulant support)"),
+    "placed_outside_service": _l("Placed outside shelter-match"),
+    "no_place_found": _l("No place found"),
+    "other": _l("Other"),
+}
+
 
 def exclusion(reason: str, count: int) -> str:
     """Return one line of why locations were not proposed, in plain words."""

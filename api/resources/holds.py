@@ -13,7 +13,7 @@ from api.schemas.placements import (
     PlacementSchema,
 )
 from api.smorest import Blueprint
-from shelter_match.services import holds, placements
+from shelter_match.services import holds, intake_phone, placements
 
 blp = Blueprint("holds", __name__, url_prefix="/api/v1",
                 description="Holds: a unit kept for a request for policy.hold_minutes.")
@@ -26,10 +26,18 @@ def _disclosed_again(session, body: dict) -> None:
                                       placement_id=body["id"], replayed=True)
 
 
+def _phone_shown_again(session, body: dict) -> None:
+    # A replayed hold answer that carries the intake line shows it again: audited too.
+    if body.get("intake_phone"):
+        intake_phone.note_shown_again(session, actor=current_principal(),
+                                      location_id=body["location_id"], hold_id=body["id"],
+                                      now=now())
+
+
 @blp.route("/placement-requests/<request_id>/holds")
 class RequestHolds(MethodView):
     @blp.requires("crisis_worker", "admin")
-    @idempotent()
+    @idempotent(on_replay=_phone_shown_again)
     @blp.arguments(HoldCreateSchema)
     @blp.response(201, HoldSchema)
     @blp.alt_response(409, response="CONFLICT", description=(
@@ -41,7 +49,7 @@ class RequestHolds(MethodView):
         principal = current_principal()
         hold = holds.create_hold(session, request_id, data["unit_id"], actor=principal,
                                  now=now())
-        view = holds.view_hold(session, hold.id, actor=principal, now=now())
+        view = holds.view_hold(session, hold.id, actor=principal, now=now(), show_phone="hold")
         return view, 201, {"Location": url_for("holds.HoldById", hold_id=hold.id)}
 
 
@@ -67,8 +75,13 @@ class HoldById(MethodView):
     @blp.requires("crisis_worker", "coordinator", "admin")
     @blp.response(200, HoldSchema)
     def get(self, hold_id):
-        """Show a hold with its status now (an active hold past expires_at is expired)."""
-        return holds.view_hold(db_session(), hold_id, actor=current_principal(), now=now())
+        """Show a hold with its status now (an active hold past expires_at is expired).
+
+        The request's crisis worker gets the location's `intake_phone` while the hold is
+        active; each showing is audited (`intake_phone.disclosed`).
+        """
+        return holds.view_hold(db_session(), hold_id, actor=current_principal(), now=now(),
+                               show_phone="hold")
 
 
 @blp.route("/holds/<hold_id>/confirm")
@@ -84,6 +97,24 @@ class HoldConfirm(MethodView):
                                        now=now())
         location = url_for("placements.PlacementById", placement_id=view.placement.id)
         return view, 201, {"Location": location}
+
+
+@blp.route("/holds/<hold_id>/extend")
+class HoldExtend(MethodView):
+    @blp.requires("crisis_worker", "coordinator", "admin")
+    @idempotent(on_replay=_phone_shown_again)
+    @blp.response(200, HoldSchema)
+    @blp.alt_response(409, response="CONFLICT", description="The hold is not active "
+                      "(expired, released or confirmed), or was extended once already.")
+    def post(self, hold_id):
+        """Extend an active hold once, by policy.hold_extension_minutes (default 15).
+
+        The new `expires_at` counts from the old one. Offers are holds: they extend alike.
+        """
+        session = db_session()
+        principal = current_principal()
+        hold = holds.extend_hold(session, hold_id, actor=principal, now=now())
+        return holds.view_hold(session, hold.id, actor=principal, now=now(), show_phone="hold")
 
 
 @blp.route("/holds/<hold_id>/release")

@@ -9,6 +9,7 @@ from api.database import db_session
 from api.idempotency import idempotent
 from api.schemas.locations import (
     AvailabilityConfirmationSchema,
+    IntakePhoneSchema,
     LocationPatchSchema,
     LocationQueryArgsSchema,
     LocationSchema,
@@ -29,6 +30,7 @@ from shelter_match.services.availability import (
     list_unit_changes,
     location_detail,
 )
+from shelter_match.services.intake_phone import get_intake_phone, set_intake_phone
 from shelter_match.services.locations import (
     LocationData,
     UnitData,
@@ -117,6 +119,29 @@ class LocationById(MethodView):
         session, principal = db_session(), current_principal()
         update_location(session, location_id, changes, actor=principal, now=now())
         return location_detail(session, location_id, viewer=principal, now=now())
+
+
+@blp.route("/<location_id>/intake-phone")
+class LocationIntakePhone(MethodView):
+    @blp.requires(*WRITERS)
+    @blp.response(200, IntakePhoneSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, location_id):
+        """Show a location's 24/7 intake line (admin, its own coordinator)."""
+        return get_intake_phone(db_session(), location_id, actor=current_principal())
+
+    @blp.requires(*WRITERS)
+    @blp.arguments(IntakePhoneSchema)
+    @blp.response(200, IntakePhoneSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @blp.doc(description="Admin or the location's own coordinator (another coordinator: "
+                         "403). Not a Dutch phone number: 422 naming `intake_phone`. "
+                         "Audited as `location.intake_phone_set` (never the number).")
+    def put(self, body, location_id):
+        """Set or clear a location's 24/7 intake line."""
+        return set_intake_phone(db_session(), location_id, body["intake_phone"],
+                                actor=current_principal(), now=now())
 
 
 @blp.route("/<location_id>/units")

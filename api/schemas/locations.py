@@ -250,3 +250,20 @@ class UnitChangeQueryArgsSchema(ma.Schema):
                                  "again with since = the last changed_at and skip the ids "
                                  "you have."},
     )
+
+
+class IntakePhoneSchema(ma.Schema):
+    """A location's 24/7 intake line, for its coordinators and admins."""
+
+    location_id = ma.fields.String(attribute="id", dump_only=True)
+    intake_phone = ma.fields.String(
+        required=True, allow_none=True, validate=Length(max=30),
+        metadata={"example": "+31201234567",
+                  "description": "A Dutch number (020 123 4567, 06 12345678, +31 20 123 4567, "
+                                 "0800 1234); stored and answered in E.164. Empty or null "
+                                 "clears it. Shown to a crisis worker only on her holds and "
+                                 "offers (audited), never on options or lists."})
+    intake_phone_uri = ma.fields.Function(
+        lambda location: f"tel:{location.intake_phone}" if location.intake_phone else None,
+        dump_only=True, allow_none=True,
+        metadata={"type": "string", "example": "tel:+31201234567"})

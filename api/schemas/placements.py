@@ -12,7 +12,7 @@ import marshmallow as ma
 from api.reasons import sentences
 from api.schemas.fields import UTCDateTime, drop_unless
 from shelter_match.clock import rfc3339
-from shelter_match.models import OUTCOMES
+from shelter_match.models import ARRIVAL_STATUSES, OUTCOMES
 from shelter_match.services.proposals import MAX_UNITS_PER_LOCATION
 from shelter_match.services.requests import (
     MAX_ADULTS,
@@ -313,6 +313,26 @@ class HoldSchema(ma.Schema):
     origin_region_code = ma.fields.String(attribute="request.origin_region_code")
     household = ma.fields.Nested(HouseholdSizeSchema, attribute="request", metadata={
         "description": "Who is on the way: only the household's size, never a name."})
+    extended_at = UTCDateTime(attribute="hold.extended_at", allow_none=True, metadata={
+        "description": "When the hold was extended (once at most); null if never."})
+    extendable = ma.fields.Boolean(metadata={
+        "description": "Active and never extended: POST .../extend would succeed now."})
+    intake_phone = ma.fields.Function(
+        lambda view: view.intake_phone.number if view.intake_phone else None, metadata={
+            "type": "string", "example": "+31201234567",
+            "description": "The location's 24/7 intake line (E.164), only for the request's "
+                           "crisis worker while the hold is active; each showing is audited. "
+                           "Absent otherwise, and never on options or location lists."})
+    intake_phone_uri = ma.fields.Function(
+        lambda view: view.intake_phone.uri if view.intake_phone else None, metadata={
+            "type": "string", "example": "tel:+31201234567",
+            "description": "The same as a tappable `tel:` link."})
+
+    @ma.post_dump(pass_original=True)
+    def leave_out_phone(self, data: dict[str, Any], original: Any, **_kwargs: Any
+                        ) -> dict[str, Any]:
+        return drop_unless(getattr(original, "intake_phone", None) is not None, data,
+                           ("intake_phone", "intake_phone_uri"))
 
 
 class HoldQueryArgsSchema(ma.Schema):
@@ -336,6 +356,12 @@ class PlacementSchema(ma.Schema):
     household_size = ma.fields.Integer(attribute="placement.household_size")
     started_at = UTCDateTime(attribute="placement.started_at")
     ended_at = UTCDateTime(attribute="placement.ended_at", allow_none=True)
+    arrival_status = ma.fields.String(attribute="placement.arrival_status", metadata={
+        "enum": list(ARRIVAL_STATUSES),
+        "description": "on_the_way until the location's coordinator marks her arrived "
+                       "(POST .../arrival) or not come (POST .../no-show: the unit is free "
+                       "and the request open again; ended_at is then set)."})
+    arrival_marked_at = UTCDateTime(attribute="placement.arrival_marked_at", allow_none=True)
     address = ma.fields.String(attribute="location.address", metadata={
         "description": "Shown to whoever confirms (audited as address.disclosed) and to the "
                        "location's coordinators and admins."})
@@ -350,6 +376,9 @@ class PlacementQueryArgsSchema(ma.Schema):
     location_id = ma.fields.String()
     open = ma.fields.Boolean(load_default=False,
                              metadata={"description": "Only placements not yet discharged."})
+    arrival_status = ma.fields.String(validate=OneOf(ARRIVAL_STATUSES), metadata={
+        "description": "Only placements with this arrival status (on_the_way: who is "
+                       "coming)."})
 
 
 class DischargeSchema(ma.Schema):

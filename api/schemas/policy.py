@@ -6,8 +6,10 @@ from shelter_match.services.policy import (
     DEFAULT_PLACE_RADIUS_KM,
     DEFAULT_POLICY,
     DEFAULT_WEIGHTS,
+    MAX_ADDRESS_VIEW_MINUTES,
     MAX_CLOSE_OPEN_REQUESTS_AFTER_DAYS,
     MAX_DISTANCE_KM,
+    MAX_HOLD_EXTENSION_MINUTES,
     MAX_HOLD_MINUTES,
     MAX_PLACE_RADIUS_KM,
     MAX_STALE_AFTER_HOURS,
@@ -130,6 +132,19 @@ class PolicySchema(ma.Schema):
         metadata={"description": "Within these hours (Europe/Amsterdam) a location without "
                                  "night intake is not offered (reason no_night_intake). "
                                  'Optional; {"from": "22:00", "to": "08:00"}.'})
+    hold_extension_minutes = ma.fields.Integer(
+        strict=True, load_default=DEFAULT_POLICY.hold_extension_minutes,
+        validate=Range(1, MAX_HOLD_EXTENSION_MINUTES),
+        metadata={"description": "A hold (or offer) may be extended once, by this many "
+                                 "minutes from when it would have expired. Optional; 15."},
+    )
+    address_view_minutes = ma.fields.Integer(
+        strict=True, load_default=DEFAULT_POLICY.address_view_minutes,
+        validate=Range(1, MAX_ADDRESS_VIEW_MINUTES),
+        metadata={"description": "After confirming on the pages, the same crisis worker may "
+                                 "open the address page again this long; each showing is "
+                                 "audited. Optional; 15."},
+    )
     danger_place_radius_km = ma.fields.Nested(
         PlaceRadiusSchema, load_default=lambda: dict(DEFAULT_PLACE_RADIUS_KM),
         metadata={"description": "The least extra distance kept from a danger given as a place "

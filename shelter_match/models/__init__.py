@@ -4,6 +4,7 @@ from shelter_match.models.base import Base, new_id
 from shelter_match.models.network import UNIT_CHANGE_CAUSES, Location, Region, Unit, UnitChange
 from shelter_match.models.people import ROLES, ApiToken, User, WebSession, user_locations
 from shelter_match.models.placements import (
+    ARRIVAL_STATUSES,
     HOLD_STATUSES,
     OUTCOMES,
     REQUEST_STATUSES,
@@ -21,6 +22,7 @@ from shelter_match.models.records import (
 )
 
 __all__ = [
+    "ARRIVAL_STATUSES",
     "HOLD_STATUSES",
     "OUTCOMES",
     "REQUEST_STATUSES",

@@ -28,6 +28,9 @@ UNIT_CHANGE_CAUSES = (
     "confirm",
     "discharge",
     "cancel",
+    # Migration 0007: a hold extended once, and a placement whose household never came.
+    "extend",
+    "no_show",
 )
 
 
@@ -75,6 +78,9 @@ class Location(Base):
     target_group: Mapped[str] = mapped_column(String(5), default="women",
                                               server_default="women")
     accepts_boys_up_to_age: Mapped[int | None] = mapped_column(Integer, default=None)
+    # The 24/7 intake line in E.164 (+31...): shown to a crisis worker only on her holds and
+    # offers, each showing audited; never on options or lists (services/intake_phone.py).
+    intake_phone: Mapped[str | None] = mapped_column(String(16), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     availability_updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -23,6 +23,9 @@ HOLD_STATUSES = ("active", "released", "confirmed", "expired", "cancelled")
 # Why a request closed without a placement (CONTRACT 4.3), kept for the unmet-demand
 # figures. Set exactly when the request is cancelled; `other` when nobody said why,
 # also when the retention run closes a request that was left open.
+# Whether a placed household reached the location (migration 0007): on the way until the
+# receiving coordinator marks her arrived, or not come (a no-show reopens the request).
+ARRIVAL_STATUSES = ("on_the_way", "arrived", "no_show")
 OUTCOMES = ("ambulant_support", "own_network", "client_withdrew", "placed_outside_service",
             "no_place_found", "other")
 
@@ -124,6 +127,8 @@ class Hold(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(10), default="active")
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # When the hold was extended (at most once, by policy.hold_extension_minutes).
+    extended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 class Placement(Base):
@@ -137,6 +142,17 @@ class Placement(Base):
     __table_args__ = (
         CheckConstraint("household_size >= 1", name="household_size_positive"),
         CheckConstraint("ended_at IS NULL OR ended_at >= started_at", name="ends_after_start"),
+        CheckConstraint(in_list_check("arrival_status", ARRIVAL_STATUSES),
+                        name="arrival_status"),
+        # A no-show ends the placement and reopens the request, which may be placed again:
+        # one placement per request that is not a no-show.
+        Index(
+            "uq_placements_request_not_no_show",
+            "request_id",
+            unique=True,
+            postgresql_where=text("arrival_status != 'no_show'"),
+            sqlite_where=text("arrival_status != 'no_show'"),
+        ),
         # At most one open placement per unit.
         Index(
             "uq_placements_open_unit",
@@ -149,7 +165,7 @@ class Placement(Base):
     )
 
     id: Mapped[str] = id_column()
-    request_id: Mapped[str] = mapped_column(ForeignKey("placement_requests.id"), unique=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("placement_requests.id"), index=True)
     hold_id: Mapped[str | None] = mapped_column(ForeignKey("holds.id"), unique=True)
     unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"), index=True)
     location_id: Mapped[str] = mapped_column(ForeignKey("locations.id"), index=True)
@@ -160,3 +176,6 @@ class Placement(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     ended_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"), default=None)
+    arrival_status: Mapped[str] = mapped_column(String(10), default="on_the_way")
+    arrival_marked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    arrival_marked_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"), default=None)

@@ -23,6 +23,7 @@ from shelter_match.errors import Conflict, NotFound, ValidationFailed
 from shelter_match.models import HOLD_STATUSES, OUTCOMES, Hold, Location, PlacementRequest, Unit
 from shelter_match.services import audit, unit_state
 from shelter_match.services.auth import Principal
+from shelter_match.services.intake_phone import IntakePhone, disclose_for_hold
 from shelter_match.services.policy import get_policy
 from shelter_match.services.requests import get_request, lock_open_request, may_see
 from shelter_match.services.unit_state import SweepResult, active_hold_sql, hold_status
@@ -39,6 +40,13 @@ class HoldView:
     request: PlacementRequest
     unit: Unit
     location: Location
+    # The location's intake line, only for the crisis worker of the request (audited).
+    intake_phone: IntakePhone | None = None
+
+    @property
+    def extendable(self) -> bool:
+        """Whether the hold may still be extended (active and never extended)."""
+        return self.status == "active" and self.hold.extended_at is None
 
 
 @command
@@ -96,6 +104,23 @@ def release_hold(session: Session, hold_id: str, *, actor: Principal, now: datet
     if status != "active":
         raise Conflict(f"The hold is {status}; only an active hold can be released.")
     unit_state.release(session, hold, actor=actor, now=now)
+    return hold
+
+
+@command
+def extend_hold(session: Session, hold_id: str, *, actor: Principal, now: datetime) -> Hold:
+    """Extend an active hold once by policy.hold_extension_minutes; 409 if expired or twice.
+
+    The new expiry counts from when the hold would have run out, not from now: extending
+    early gives no more than extending late. Works for offers as for any hold.
+    """
+    hold, _request = get_hold(session, hold_id, actor=actor)
+    status = hold_status(hold, now)
+    if status != "active":
+        raise Conflict(f"The hold is {status}; only an active hold can be extended.")
+    minutes = get_policy(session).hold_extension_minutes
+    unit_state.extend(session, hold, expires_at=hold.expires_at + timedelta(minutes=minutes),
+                      actor=actor, now=now)
     return hold
 
 
@@ -167,12 +192,22 @@ def list_holds(
             for hold, request, unit, location in session.execute(query).all()]
 
 
-def view_hold(session: Session, hold_id: str, *, actor: Principal, now: datetime) -> HoldView:
-    """Return one hold the actor may see, with its status at `now`."""
+def view_hold(session: Session, hold_id: str, *, actor: Principal, now: datetime,
+              show_phone: str | None = None) -> HoldView:
+    """Return one hold the actor may see, with its status at `now`.
+
+    `show_phone` names where the view is shown ("hold", "hold_page"): the request's crisis
+    worker then gets the location's intake line while the hold is active, audited.
+    """
     hold, request = get_hold(session, hold_id, actor=actor)
     unit = session.get_one(Unit, hold.unit_id)
     location = session.get_one(Location, hold.location_id)
-    return HoldView(hold, hold_status(hold, now), request, unit, location)
+    status = hold_status(hold, now)
+    phone = None
+    if show_phone is not None and status == "active":
+        phone = disclose_for_hold(session, hold, request, actor=actor, now=now,
+                                  context=show_phone)
+    return HoldView(hold, status, request, unit, location, phone)
 
 
 def sweep_expired(session: Session, *, now: datetime) -> SweepResult:

@@ -10,7 +10,7 @@ lists placements.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,6 +22,7 @@ from shelter_match.models import Hold, Location, Placement, Unit
 from shelter_match.services import audit, unit_state
 from shelter_match.services.auth import Principal
 from shelter_match.services.holds import get_hold
+from shelter_match.services.policy import get_policy
 from shelter_match.services.requests import lock_open_request
 from shelter_match.services.unit_state import hold_status
 
@@ -73,6 +74,27 @@ def note_address_disclosed(session: Session, *, actor: Principal, location_id: s
         detail["replayed"] = True
     audit.record(session, actor=actor, action="address.disclosed", object_type="location",
                  object_id=location_id, now=now, **detail)
+
+
+def view_own_confirmation(session: Session, placement_id: str, *, actor: Principal,
+                          now: datetime) -> PlacementView:
+    """Return a placement `actor` confirmed herself; with its address (audited) only within
+    policy.address_view_minutes of the confirmation, and never after a no-show.
+
+    The page after confirming may be reloaded or come back to while she passes the address
+    on by phone; after the window it says where to ask instead. 404 for anyone else's.
+    """
+    placement = session.get(Placement, placement_id)
+    if placement is None or placement.created_by != actor.user_id:
+        raise NotFound("No such placement.")
+    window = timedelta(minutes=get_policy(session).address_view_minutes)
+    show = placement.arrival_status != "no_show" and now - placement.started_at <= window
+    location = session.get_one(Location, placement.location_id)
+    if show:
+        note_address_disclosed(session, actor=actor, location_id=location.id, now=now,
+                               placement_id=placement.id, replayed=True)
+    return PlacementView(placement, location, session.get_one(Unit, placement.unit_id),
+                         show_address=show)
 
 
 def note_addresses_listed(session: Session, *, actor: Principal,
@@ -127,7 +149,7 @@ def discharge(session: Session, placement_id: str, *, actor: Principal, now: dat
 
 def list_placements(
     session: Session, *, actor: Principal, location_id: str | None = None,
-    open_only: bool = False, limit: int = 500,
+    open_only: bool = False, limit: int = 500, arrival_status: str | None = None,
 ) -> list[PlacementView]:
     """Return placements at the actor's locations (an admin: all), newest first."""
     query = (
@@ -145,5 +167,7 @@ def list_placements(
         query = query.where(Placement.location_id.in_(sorted(actor.location_ids)))
     if open_only:
         query = query.where(Placement.ended_at.is_(None))
+    if arrival_status is not None:
+        query = query.where(Placement.arrival_status == arrival_status)
     return [PlacementView(placement, location, unit, show_address=True)
             for placement, location, unit in session.execute(query).all()]

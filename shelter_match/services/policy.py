@@ -29,6 +29,12 @@ MAX_STALE_AFTER_HOURS = 30 * 24
 MAX_WEIGHT = 1_000_000  # a thousand km of detour: anything larger is a typo
 MAX_PLACE_RADIUS_KM = 50
 MAX_CLOSE_OPEN_REQUESTS_AFTER_DAYS = 365
+MAX_HOLD_EXTENSION_MINUTES = 120
+MAX_ADDRESS_VIEW_MINUTES = 60
+# Keys added after v1: a document without them (older clients, stored policies) keeps the
+# default.
+LATER_KEYS = ("close_open_requests_after_days", "hold_extension_minutes",
+              "address_view_minutes")
 
 # The solver's ranking weights (metre-equivalents), tunable by an admin; the solver's own
 # defaults until she does.
@@ -68,6 +74,10 @@ class Policy:
     # When a location without night intake is not offered (Europe/Amsterdam, "HH:MM";
     # from > to spans midnight).
     night_hours: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_NIGHT_HOURS))
+    # A hold may be extended once, by this many minutes from when it would have expired.
+    hold_extension_minutes: int = 15
+    # After confirming, the same crisis worker may see the address again this long (audited).
+    address_view_minutes: int = 15
 
     def as_document(self) -> dict[str, Any]:
         return asdict(self)
@@ -103,11 +113,11 @@ def validate_document(document: dict[str, Any]) -> Policy:
         errors["rood_outside_origin_region"] = ["Must be true or false."]
     for name, upper in (("hold_minutes", MAX_HOLD_MINUTES),
                         ("stale_after_hours", MAX_STALE_AFTER_HOURS),
-                        ("close_open_requests_after_days", MAX_CLOSE_OPEN_REQUESTS_AFTER_DAYS)):
-        # Added later than the others: a document without it (older clients, stored
-        # policies) keeps the default.
-        value = (document.get(name, Policy.close_open_requests_after_days)
-                 if name == "close_open_requests_after_days" else document.get(name))
+                        ("close_open_requests_after_days", MAX_CLOSE_OPEN_REQUESTS_AFTER_DAYS),
+                        ("hold_extension_minutes", MAX_HOLD_EXTENSION_MINUTES),
+                        ("address_view_minutes", MAX_ADDRESS_VIEW_MINUTES)):
+        value = (document.get(name, getattr(DEFAULT_POLICY, name))
+                 if name in LATER_KEYS else document.get(name))
         if not isinstance(value, int) or not _is_int(value) or not 1 <= value <= upper:
             errors[name] = [f"Must be a whole number from 1 to {upper}."]
     weights = _whole_numbers(document, "ranking_weights", DEFAULT_WEIGHTS, MAX_WEIGHT, errors)
@@ -137,6 +147,10 @@ def validate_document(document: dict[str, Any]) -> Policy:
             "close_open_requests_after_days", Policy.close_open_requests_after_days),
         location_level_min_distance=own_level,
         night_hours=dict(night_hours),
+        hold_extension_minutes=document.get("hold_extension_minutes",
+                                            Policy.hold_extension_minutes),
+        address_view_minutes=document.get("address_view_minutes",
+                                          Policy.address_view_minutes),
     )
 
 

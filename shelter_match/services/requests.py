@@ -485,6 +485,19 @@ def get_request(session: Session, request_id: str, *, actor: Principal) -> Place
     return request
 
 
+def count_open_with_reference(session: Session, case_reference: str, *, actor: Principal
+                              ) -> int:
+    """Return how many open requests the actor made under this case reference.
+
+    The pages warn before a second open request for the same case: two searches for one
+    woman would hold two beds. Only her own requests (the caller's view of them).
+    """
+    return len(session.scalars(select(PlacementRequest.id).where(
+        PlacementRequest.created_by == actor.user_id,
+        PlacementRequest.case_reference == case_reference.strip(),
+        PlacementRequest.status == "open")).all())
+
+
 def lock_open_request(session: Session, request_id: str, **values: object) -> bool:
     """Lock an open request's row (and set `values`); return False unless it is open.
 
@@ -515,7 +528,9 @@ def view_requests(
             holds[active.request_id] = active
         placements = dict(
             session.execute(
-                select(Placement.request_id, Placement.id).where(Placement.request_id.in_(ids))
+                # A no-show's placement is history: the request is open again.
+                select(Placement.request_id, Placement.id).where(
+                    Placement.request_id.in_(ids), Placement.arrival_status != "no_show")
             ).all()
         )
     views = []

@@ -231,6 +231,7 @@ def intake_by_region(session: Session, since: datetime) -> dict[str, int]:
         .where(
             Placement.started_at >= since,
             Placement.origin_region_code != Placement.destination_region_code,
+            Placement.arrival_status != "no_show",
         )
         .group_by(Placement.destination_region_code)
     )
@@ -265,6 +266,8 @@ def _flows_query(session: Session, period: Period, now: datetime
         .where(
             Placement.started_at < ends_at,
             or_(Placement.ended_at.is_(None), Placement.ended_at > starts_at),
+            # A household that never came was not placed and stayed no night.
+            Placement.arrival_status != "no_show",
         )
         .group_by(Placement.origin_region_code, Placement.destination_region_code)
     )

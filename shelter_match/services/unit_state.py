@@ -218,6 +218,89 @@ def release(session: Session, active: Hold, *, actor: Principal, now: datetime,
                  unit_id=active.unit_id)
 
 
+def extend(session: Session, active: Hold, *, expires_at: datetime, actor: Principal,
+           now: datetime) -> None:
+    """Extend an active hold once, to `expires_at`: the unit stays held, for longer.
+
+    409 when the hold is no longer active or was extended before. Unit first, then hold
+    (the lock order); the hold's UPDATE is conditional on `extended_at IS NULL`, so of two
+    concurrent extensions exactly one lands and the other rolls back with its savepoint.
+    """
+    if active.extended_at is not None:
+        raise Conflict("The hold was extended once already; it cannot be extended again.")
+    for unit in _reads(session, active.unit_id):
+        if not _held_by(unit, active, now):
+            raise Conflict("The hold is no longer active; ask for new proposals.")
+        if _write(session, unit, now=now, actor=actor, cause="extend",
+                  guard=_held_by_sql(active, now), status="held",
+                  held_until=expires_at) is not None:
+            break
+    else:
+        raise _kept_changing()
+    extended = _rowcount(session, update(Hold)
+                         .where(Hold.id == active.id, active_hold_sql(now),
+                                Hold.extended_at.is_(None))
+                         .values(expires_at=expires_at, extended_at=now))
+    if extended != 1:
+        raise Conflict("The hold was extended once already; it cannot be extended again.")
+    session.refresh(active)
+    audit.record(session, actor=actor, action="hold.extended", object_type="hold",
+                 object_id=active.id, now=now, request_id=active.request_id,
+                 unit_id=active.unit_id, expires_at=expires_at.isoformat())
+
+
+def mark_arrived(session: Session, placement: Placement, *, actor: Principal,
+                 now: datetime) -> None:
+    """Record that the placed household arrived: on the way → arrived; 409 otherwise."""
+    if _rowcount(session, update(Placement)
+                 .where(Placement.id == placement.id, Placement.ended_at.is_(None),
+                        Placement.arrival_status == "on_the_way")
+                 .values(arrival_status="arrived", arrival_marked_at=now,
+                         arrival_marked_by=actor.user_id)) != 1:
+        raise Conflict("Only a placement that is on the way can be marked arrived.")
+    session.refresh(placement)
+    audit.record(session, actor=actor, action="placement.arrived", object_type="placement",
+                 object_id=placement.id, now=now, location_id=placement.location_id,
+                 request_id=placement.request_id)
+
+
+def no_show(session: Session, placement: Placement, *, actor: Principal,
+            now: datetime) -> None:
+    """Record that the household never came: the placement ends, its unit is free again
+    (occupied → free) and its request is open again (placed → open), in one savepoint.
+
+    Request first, then unit, then placement: the lock order of every transition.
+    """
+    reopened = _rowcount(session, update(PlacementRequest)
+                         .where(PlacementRequest.id == placement.request_id,
+                                PlacementRequest.status == "placed")
+                         .values(status="open", closed_at=None))
+    if reopened != 1:
+        raise Conflict("The request of this placement is no longer placed.")
+    for unit in _reads(session, placement.unit_id):
+        if unit.status != "occupied":
+            break
+        if _write(session, unit, now=now, actor=actor, cause="no_show",
+                  guard=(Unit.status == "occupied",), status="free") is not None:
+            break
+    else:
+        raise _kept_changing()
+    if _rowcount(session, update(Placement)
+                 .where(Placement.id == placement.id, Placement.ended_at.is_(None),
+                        Placement.arrival_status == "on_the_way")
+                 .values(arrival_status="no_show", arrival_marked_at=now,
+                         arrival_marked_by=actor.user_id, ended_at=now,
+                         ended_by=actor.user_id)) != 1:
+        raise Conflict("Only a placement that is on the way can be marked as not come.")
+    session.refresh(placement)
+    audit.record(session, actor=actor, action="placement.no_show", object_type="placement",
+                 object_id=placement.id, now=now, location_id=placement.location_id,
+                 unit_id=placement.unit_id, request_id=placement.request_id)
+    audit.record(session, actor=actor, action="request.reopened",
+                 object_type="placement_request", object_id=placement.request_id, now=now,
+                 cause="no_show")
+
+
 def discharge(session: Session, placement: Placement, *, ended_at: datetime,
               actor: Principal, now: datetime) -> None:
     """End a placement at `ended_at`: occupied → free (a unit closed meanwhile stays closed)."""

@@ -143,6 +143,11 @@ def test_a_coordinators_tap_changes_the_crisis_workers_next_proposal(visit, site
     coordinator.check("coordinator-on-the-way")
     tap(coming.locator("button[type=submit]"))
     assert "tile-occupied" in tile(board, "M1").get_attribute("class")
+    # Confirmed, she is on the way until the coordinator marks her arrived.
+    arriving = board.locator("#coming + ul.cards > li.card")
+    assert "Onderweg" in arriving.inner_text()
+    coordinator.check("coordinator-arriving")
+    tap(arriving.locator("form[action$='/aangekomen'] button"))
     staying = board.locator("#staying + .table-wrap tbody tr")
     assert staying.count() == 1
     coordinator.check("coordinator-staying")
@@ -262,3 +267,65 @@ def test_a_wrong_password_and_a_missing_csrf_token_are_refused(visit, site):
     assert posted.value.status == 400
     board.goto(coordinator.url(f"/coordinator/locaties/{site.places['Huis aan de Maas']}"))
     assert tile(board, "M2").get_attribute("class") == before
+
+
+def test_the_night_path_on_a_phone(visit, site):
+    """Sign in, describe the case, hold the first option, call the intake, confirm, reload
+    (no second confirmation), go back: all at 360 pixels."""
+    admin_api = {"Authorization": f"Bearer {site.people['admin'].token}"}
+    for location_id in site.places.values():
+        answer = http.put(f"{site.base_url}/api/v1/locations/{location_id}/intake-phone",
+                          json={"intake_phone": "050 123 4567"}, headers=admin_api, timeout=30)
+        assert answer.status_code == 200, answer.text
+    worker = visit()
+    page = worker.page
+    assert worker.sign_in("crisis_worker").status == 303
+    page.goto(worker.url(NEW_REQUEST))
+    fill_request(page, reference="VT-2026-0360", danger="Schiedam", children=0)
+    submit_request(page)
+    request_url = page.url
+    assert "/crisis/aanvragen/" in request_url
+    # On a phone at night, the first option's hold button is on the first screen.
+    first_hold = page.locator("ol.cards > li.card").first.locator(
+        "form[action$='/vasthouden'] button")
+    box = first_hold.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= 640, box
+    worker.check("night-options")
+
+    tap(first_hold)
+    call = page.locator("#hold a[href^='tel:']")
+    assert call.get_attribute("href") == "tel:+31501234567"
+    assert "050 123 4567" in call.inner_text()
+    call_box = call.bounding_box()
+    assert call_box is not None and call_box["y"] + call_box["height"] <= 780, call_box
+    worker.check("night-held-with-phone")
+
+    tap(page.locator("#hold form[action$='/verlengen'] button"))
+    assert page.locator("#hold form[action$='/verlengen']").count() == 0  # once only
+    tap(page.locator("#hold form[action$='/bevestigen'] button"))
+    placed_url = page.url
+    assert "/crisis/plaatsingen/" in placed_url  # post-redirect-get
+    address = page.locator("address.address").inner_text().strip()
+    assert address in ("Noorderweg 3, Groningen", "Maasboulevard 9, Maastricht")
+    worker.check("night-placed")
+
+    page.reload()
+    page.wait_for_load_state()
+    assert page.url == placed_url
+    assert page.locator("address.address").inner_text().strip() == address
+    request_id = request_url.rstrip("/").rsplit("/", 1)[1]
+    placements = [placement for placement in http.get(
+        f"{site.base_url}/api/v1/placements", headers=admin_api, timeout=30).json()
+        if placement["request_id"] == request_id]
+    assert len(placements) == 1  # the reload confirmed nothing again
+
+    page.go_back()
+    page.wait_for_load_state()
+    assert page.url.split("#")[0] == request_url
+    assert "Geplaatst" in page.inner_text("main") and address not in page.content()
+    worker.check("night-back-to-request")
+
+    # Leave the shared units as they were for the other tests.
+    answer = http.post(f"{site.base_url}/api/v1/placements/{placements[0]['id']}/discharge",
+                       json={}, headers=admin_api, timeout=30)
+    assert answer.status_code == 200, answer.text

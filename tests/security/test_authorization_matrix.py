@@ -52,6 +52,8 @@ PATCH  /api/v1/locations/{location_id}                            401 401 403 40
 POST   /api/v1/locations/{location_id}/units                      401 401 403 403 201 403 403 201
 POST   /api/v1/locations/{location_id}/availability-confirmations 401 401 403 403 201 403 403 201
 GET    /api/v1/locations/{location_id}/unit-changes               401 401 403 403 200 403 403 200
+GET    /api/v1/locations/{location_id}/intake-phone               401 401 403 403 200 403 403 200
+PUT    /api/v1/locations/{location_id}/intake-phone               401 401 403 403 200 403 403 200
 GET    /api/v1/units/{unit_id}                                    401 401 200 200 200 200 200 200
 PATCH  /api/v1/units/{unit_id}                                    401 401 403 403 200 403 403 200
 GET    /api/v1/solidarity                                         401 401 403 403 403 403 200 200
@@ -66,9 +68,12 @@ GET    /api/v1/holds                                              401 401 200 20
 GET    /api/v1/holds/{hold_id}                                    401 401 200 404 200 404 403 200
 POST   /api/v1/holds/{hold_id}/confirm                            401 401 201 404 201 404 403 201
 POST   /api/v1/holds/{hold_id}/release                            401 401 200 404 200 404 403 200
+POST   /api/v1/holds/{hold_id}/extend                             401 401 200 404 200 404 403 200
 GET    /api/v1/placements                                         401 401 403 403 200 200 403 200
 GET    /api/v1/placements/{placement_id}                          401 401 403 403 200 404 403 200
 POST   /api/v1/placements/{placement_id}/discharge                401 401 403 403 200 404 403 200
+POST   /api/v1/placements/{placement_id}/arrival                  401 401 403 403 200 404 403 200
+POST   /api/v1/placements/{placement_id}/no-show                  401 401 403 403 200 404 403 200
 POST   /api/v1/batch-proposals                                    401 401 200 422 403 403 403 200
 """
 
@@ -112,6 +117,7 @@ def call_details(world: dict, method: str, path: str) -> tuple[str, dict | None]
         ("PATCH", "/api/v1/locations/{location_id}"): {"name": "Opvang Hernoemd"},
         ("POST", "/api/v1/locations/{location_id}/units"): {"label": "Z", "beds": 2},
         ("PATCH", "/api/v1/units/{unit_id}"): {"status": "closed"},
+        ("PUT", "/api/v1/locations/{location_id}/intake-phone"): {"intake_phone": "0201234567"},
         ("POST", "/api/v1/placement-requests"): NEW_REQUEST,
         ("POST", "/api/v1/placement-requests/{request_id}/proposals"): {},
         ("POST", "/api/v1/placement-requests/{request_id}/holds"):

@@ -106,6 +106,15 @@ def test_who_is_coming_confirm_and_discharge(client, session, clock):
     assert response.status_code == 303
     placement = session.scalar(select(Placement).where(Placement.request_id == request.id))
     assert placement is not None and units_of(session, place)["B"].status == "occupied"
+    # Confirmed, she is on the way until the coordinator marks her arrived.
+    html = client.get(board).get_data(as_text=True)
+    coming = html[html.index('id="coming"'):html.index('id="staying"')]
+    assert "Kamer B" in coming and "Onderweg" in coming and "Aangekomen" in coming
+    response = post(client, f"/coordinator/plaatsingen/{placement.id}/aangekomen",
+                    {"location_id": place.id})
+    assert response.status_code == 303
+    session.refresh(placement)
+    assert placement.arrival_status == "arrived"
     html = client.get(board).get_data(as_text=True)
     staying = html[html.index('id="staying"'):]
     assert "Ja, ze is vertrokken" in staying and "Kamer B" not in html[

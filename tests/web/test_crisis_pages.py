@@ -75,8 +75,12 @@ def test_request_options_hold_and_confirm_with_the_address(client, session, cloc
     assert "Noorderweg" not in html
 
     hold_id = re.search(r"/crisis/vasthoudingen/([^/]+)/bevestigen", html).group(1)
-    placed = post(client, f"/crisis/vasthoudingen/{hold_id}/bevestigen",
-                  {"request_id": page.rsplit("/", 1)[1]})
+    confirmed = post(client, f"/crisis/vasthoudingen/{hold_id}/bevestigen",
+                     {"request_id": page.rsplit("/", 1)[1]})
+    # Post-redirect-get: the address page is a GET, so reloading never confirms twice.
+    assert confirmed.status_code == 303
+    assert "Noorderweg" not in str(confirmed.headers)
+    placed = client.get(confirmed.headers["Location"])
     assert placed.status_code == 200
     text = placed.get_data(as_text=True)
     assert '<address class="address">Noorderweg 12, Groningen</address>' in text
@@ -84,7 +88,8 @@ def test_request_options_hold_and_confirm_with_the_address(client, session, cloc
     assert "Noorderweg" not in placed.headers.get("Set-Cookie", "")
     disclosures = session.scalars(select(AuditEvent).where(
         AuditEvent.action == "address.disclosed")).all()
-    assert [event.object_id for event in disclosures] == [places["far"].id]
+    # Disclosed at the confirmation, and shown once on the page: both audited.
+    assert [event.object_id for event in disclosures] == [places["far"].id] * 2
     assert "Geplaatst" in client.get(page).get_data(as_text=True)
     assert "Noorderweg" not in client.get(page).get_data(as_text=True)
 

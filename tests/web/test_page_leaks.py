@@ -2,7 +2,8 @@
 
 A location's address and coordinates are for the admin and its own coordinators only (the
 crisis worker who confirms a placement gets the address once, in the answer to her
-"confirm"). This scan fetches every page of the site, with real ids filled in, as each other
+"confirm", and on the page after it for policy.address_view_minutes). This scan
+fetches every page of the site, with real ids filled in, as each other
 kind of person, and also posts every form as them, and looks for the secrets in what comes
 back. The list of pages comes from the app itself, so a page added later is scanned too.
 """
@@ -46,6 +47,10 @@ def secret_network(session, clock):
                                reference="VT-2026-0002", children=2)
     proposed = make_request(session, clock, owner, risk_level="rood", reference="VT-2026-0003",
                             children=2)
+    # The crisis worker who confirmed the placement may see its address on the page after
+    # confirming for policy.address_view_minutes (15); the scan runs after that window, so
+    # it also shows that the page stops showing it.
+    clock.advance(minutes=16)
     return {
         "secret": secret, "elsewhere": elsewhere, "owner": owner, "hold": hold,
         "placement": placement, "unit": units["N3"],

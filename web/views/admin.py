@@ -12,8 +12,10 @@ from flask_babel import lazy_gettext as _l
 from shelter_match.errors import Conflict, PreconditionFailed, ValidationFailed
 from shelter_match.services import availability, locations, regions
 from shelter_match.services.policy import (
+    MAX_ADDRESS_VIEW_MINUTES,
     MAX_CLOSE_OPEN_REQUESTS_AFTER_DAYS,
     MAX_DISTANCE_KM,
+    MAX_HOLD_EXTENSION_MINUTES,
     MAX_HOLD_MINUTES,
     MAX_STALE_AFTER_HOURS,
     get_policy,
@@ -52,6 +54,9 @@ POLICY_HINTS = {
     "stale_after_hours": _l("Fill in 1 to %(max)d hours.", max=MAX_STALE_AFTER_HOURS),
     "close_open_requests_after_days": _l("Fill in 1 to %(max)d days.",
                                          max=MAX_CLOSE_OPEN_REQUESTS_AFTER_DAYS),
+    "hold_extension_minutes": _l("Fill in 1 to %(max)d minutes.",
+                                 max=MAX_HOLD_EXTENSION_MINUTES),
+    "address_view_minutes": _l("Fill in 1 to %(max)d minutes.", max=MAX_ADDRESS_VIEW_MINUTES),
 }
 POLICY_LABELS = {
     "min_distance_km": _l("Minimum distance from the danger (km), per safety code"),
@@ -64,6 +69,9 @@ POLICY_LABELS = {
     "location_level_min_distance": _l(
         "A location's own safety code keeps the danger at its minimum distance too"),
     "night_hours": _l("Night: locations without night intake are not offered (Amsterdam time)"),
+    "hold_extension_minutes": _l("A hold may be extended once by (minutes)"),
+    "address_view_minutes": _l("After confirming, the address page can be opened again for "
+                               "(minutes)"),
 }
 NIGHT_LABELS = {"from": _l("From"), "to": _l("Until")}
 PLACE_KINDS = {"gemeente": _l("Municipality"), "place": _l("Town or village")}

@@ -14,7 +14,14 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
 from shelter_match.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
-from shelter_match.services import availability, holds, placements, regions
+from shelter_match.services import (
+    arrivals,
+    availability,
+    holds,
+    intake_phone,
+    placements,
+    regions,
+)
 from shelter_match.services.policy import get_policy
 from web.auth import current_principal, requires_role
 from web.forms import Form
@@ -72,6 +79,11 @@ def home():
 @requires_role(*ROLES)
 def location(location_id: str):
     """Show the bed board of one location: tiles, who is on the way, who is staying."""
+    return _location_page(location_id)
+
+
+def _location_page(location_id: str, *, status: int = 200, phone_form: Form | None = None,
+                   phone_value: str | None = None):
     board = _board(location_id)
     principal = current_principal()
     coming = holds.list_holds(db_session(), actor=principal, now=now(),
@@ -79,9 +91,16 @@ def location(location_id: str):
     staying = placements.list_placements(db_session(), actor=principal,
                                          location_id=location_id, open_only=True)
     placed_units = {view.placement.unit_id for view in staying}
-    return render("coordinator/location.html", board=board, coming=coming, staying=staying,
-                  placed_units=placed_units, region_names=_region_names(),
-                  settable=SETTABLE, stale_in=_minutes_to_stale([board]))
+    # Confirmed but not yet at the door: she marks them arrived or not come.
+    arriving = [view for view in staying if view.placement.arrival_status == "on_the_way"]
+    staying = [view for view in staying if view.placement.arrival_status != "on_the_way"]
+    phone = intake_phone.get_intake_phone(db_session(), location_id, actor=principal)
+    return render("coordinator/location.html", status=status, board=board, coming=coming,
+                  staying=staying, arriving=arriving, placed_units=placed_units,
+                  region_names=_region_names(), settable=SETTABLE,
+                  stale_in=_minutes_to_stale([board]),
+                  phone=intake_phone.shown(phone.intake_phone) if phone.intake_phone else None,
+                  phone_form=phone_form or Form({}), phone_value=phone_value)
 
 
 @blp.post("/eenheden/<unit_id>")
@@ -149,6 +168,56 @@ def discharge(placement_id: str):
         flash(_("Discharged: the placement in unit %(label)s has ended.",
                 label=view.unit.label), "success")
     return redirect(url_for(".location", location_id=location_id) + "#staying", code=303)
+
+
+@blp.post("/plaatsingen/<placement_id>/aangekomen")
+@requires_role(*ROLES)
+def arrived(placement_id: str):
+    """She has arrived (aangekomen): the placement is no longer on the way."""
+    location_id = Form(request.form).text("location_id")
+    try:
+        view = arrivals.mark_arrived(db_session(), placement_id, actor=current_principal(),
+                                     now=now())
+    except Conflict:
+        flash(_("This placement was already marked."), "warning")
+    else:
+        flash(_("Arrived: unit %(label)s.", label=view.unit.label), "success")
+    return redirect(url_for(".location", location_id=location_id) + "#coming", code=303)
+
+
+@blp.post("/plaatsingen/<placement_id>/niet-gekomen")
+@requires_role(*ROLES)
+def no_show(placement_id: str):
+    """She did not come (niet gekomen): the unit is free and the request open again."""
+    location_id = Form(request.form).text("location_id")
+    try:
+        view = arrivals.mark_no_show(db_session(), placement_id, actor=current_principal(),
+                                     now=now())
+    except Conflict:
+        flash(_("This placement was already marked."), "warning")
+    else:
+        flash(_("Marked as not come: unit %(label)s is free again and the crisis service is "
+                "alerted.", label=view.unit.label), "success")
+    return redirect(url_for(".location", location_id=location_id) + "#coming", code=303)
+
+
+@blp.post("/locaties/<location_id>/intakenummer")
+@requires_role(*ROLES)
+def set_phone(location_id: str):
+    """Set or clear the location's 24/7 intake line."""
+    if not current_principal().manages_location(location_id):
+        abort(404)
+    form = Form(request.form)
+    value = form.text("intake_phone")
+    try:
+        intake_phone.set_intake_phone(db_session(), location_id, value,
+                                      actor=current_principal(), now=now())
+    except ValidationFailed:
+        form.add("intake_phone", _("Fill in a Dutch phone number, like 020 123 4567, "
+                                   "06 12345678 or 0800 1234."))
+        return _location_page(location_id, status=422, phone_form=form, phone_value=value)
+    flash(_("The intake line is saved."), "success")
+    return redirect(url_for(".location", location_id=location_id) + "#intake-phone", code=303)
 
 
 def _region_names() -> dict[str, str]:

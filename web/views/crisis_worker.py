@@ -24,10 +24,12 @@ from shelter_match.services import (
     regions,
     requests,
 )
+from shelter_match.services.policy import get_policy
 from web import labels
-from web.auth import current_principal, requires_role
-from web.forms import Form
+from web.auth import RESUMED, current_principal, requires_role
+from web.forms import Form, field_id
 from web.pages import db_session, now, render
+from web.templating import local_time
 
 blp = Blueprint("crisis", __name__, url_prefix="/crisis")
 
@@ -66,23 +68,35 @@ def home():
 
 
 @blp.route("/aanvragen/nieuw", methods=["GET", "POST"])
-@requires_role(*ROLES)
+@requires_role(*ROLES, resumable=True)
 def new_request():
     """Describe the case: one form, then the options."""
     form = Form(request.form)
     if request.method == "GET":
         return _request_form(form, {"adults": "1", "children": "0"})
+    if form.flag(RESUMED):
+        # Back from signing in again: what she had typed, to check and send (never sent
+        # on her behalf; see web.auth.requires_role).
+        return _request_form(form, request.form, resumed=True)
     data = _request_data(form)
     suggestions: dict[str, list[str]] = {}
-    if not form.errors:
-        try:
-            created = requests.create_request(db_session(), data, actor=current_principal(),
-                                              now=now())
-        except ValidationFailed as error:
-            suggestions = error.extra.get("suggestions", {})
-            form.take(error, {**HINTS, **_point_hints(error, data)})
+    session = db_session()
+    try:
+        if form.errors:
+            # Every mistake at once: the service's too, for the fields the form could read.
+            requests.validate_request(session, data, now=now())
+        elif not form.flag("duplicate_ok") and requests.count_open_with_reference(
+                session, data.case_reference, actor=current_principal()):
+            return _request_form(form, request.form, duplicate=True)
         else:
+            created = requests.create_request(session, data, actor=current_principal(),
+                                              now=now())
             return redirect(url_for(".request_page", request_id=created.id), code=303)
+    except ValidationFailed as error:
+        suggestions = error.extra.get("suggestions", {})
+        unread = ValidationFailed({field: messages for field, messages in error.errors.items()
+                                   if field_id(field) not in form.errors})
+        form.take(unread, {**HINTS, **_point_hints(error, data)})
     return _request_form(form, request.form, status=422, suggestions=suggestions)
 
 
@@ -142,12 +156,13 @@ def _point_hints(error: ValidationFailed, data: requests.RequestData) -> dict[st
 
 
 def _request_form(form: Form, values: Any, status: int = 200,
-                  suggestions: dict[str, list[str]] | None = None):
+                  suggestions: dict[str, list[str]] | None = None, duplicate: bool = False,
+                  resumed: bool = False):
     session = db_session()
     others = availability.list_locations(session, viewer=current_principal(), now=now())
     return render(
         "crisis/new_request.html", status=status, form=form, values=values,
-        suggestions=suggestions or {},
+        suggestions=suggestions or {}, duplicate=duplicate, resumed=resumed,
         origin_region=_derived_region(values, form),
         regions=[(region.code, region.name) for region in regions.list_regions(session)],
         levels=[(code, labels.LEVELS[code], labels.LEVEL_HINTS[code]) for code in labels.LEVELS],
@@ -184,7 +199,8 @@ def request_page(request_id: str):
     why_not: list[str] = []
     next_steps: list[str] = []
     if view.active_hold is not None:
-        hold = holds.view_hold(session, view.active_hold.id, actor=principal, now=now())
+        hold = holds.view_hold(session, view.active_hold.id, actor=principal, now=now(),
+                               show_phone="hold_page")
     elif view.status == "open":
         proposal = proposals.propose_for_request(session, request_id, actor=principal,
                                                  now=now())
@@ -193,6 +209,7 @@ def request_page(request_id: str):
         next_steps = [labels.relaxation(entry.drop, entry.options)
                       for entry in proposal.relaxations if entry.options]
     return render("crisis/request.html", view=view, hold=hold, proposal=proposal,
+                  extension_minutes=get_policy(session).hold_extension_minutes,
                   why_not=why_not, next_steps=next_steps, region_names=_region_names(),
                   now_s=now().timestamp())
 
@@ -227,10 +244,39 @@ def confirm(hold_id: str):
         flash(_("This hold has expired or was released; it cannot be confirmed. Hold a "
                 "place again."), "warning")
         return redirect(url_for(".request_page", request_id=request_id), code=303)
-    # Rendered as the answer to the POST, not after a redirect: the address must not
-    # travel through the session cookie, and reloading would only say "confirmed already".
+    # Post-redirect-get: reloading the address page never confirms twice. The address
+    # never travels in the redirect or the session cookie: the page reads it again, for
+    # her alone and for policy.address_view_minutes, each showing audited.
+    return redirect(url_for(".placed", placement_id=view.placement.id), code=303)
+
+
+@blp.get("/plaatsingen/<placement_id>")
+@requires_role(*ROLES)
+def placed(placement_id: str):
+    """Show the placement she just confirmed, with the address for a short, audited while."""
+    session = db_session()
+    view = placements.view_own_confirmation(session, placement_id, actor=current_principal(),
+                                            now=now())
+    minutes = get_policy(session).address_view_minutes
     return render("crisis/placed.html", placement=view.placement, location=view.location,
-                  unit=view.unit, region_names=_region_names())
+                  unit=view.unit, show_address=view.show_address, minutes=minutes,
+                  region_names=_region_names())
+
+
+@blp.post("/vasthoudingen/<hold_id>/verlengen")
+@requires_role(*ROLES)
+def extend(hold_id: str):
+    """Extend the hold once, while she is still on the phone."""
+    request_id = Form(request.form).text("request_id")
+    try:
+        hold = holds.extend_hold(db_session(), hold_id, actor=current_principal(), now=now())
+    except Conflict:
+        flash(_("This hold cannot be extended: it was extended once already, or has ended."),
+              "warning")
+    else:
+        flash(_("The place is held for you longer, until %(time)s.",
+                time=local_time(hold.expires_at)), "success")
+    return redirect(url_for(".request_page", request_id=request_id) + "#hold", code=303)
 
 
 @blp.post("/vasthoudingen/<hold_id>/loslaten")
@@ -247,12 +293,29 @@ def release(hold_id: str):
     return redirect(url_for(".request_page", request_id=request_id), code=303)
 
 
+@blp.get("/aanvragen/<request_id>/annuleren")
+@requires_role(*ROLES)
+def cancel_page(request_id: str):
+    """Ask once before cancelling: a cancelled request cannot be opened again."""
+    view = requests.view_request(db_session(), request_id, actor=current_principal(),
+                                 now=now())
+    if view.status not in OPEN_STATUSES:
+        flash(_("This request was already closed."), "info")
+        return redirect(url_for(".request_page", request_id=request_id), code=303)
+    return render("crisis/cancel.html", view=view,
+                  outcomes=[(code, str(text)) for code, text in labels.OUTCOMES.items()])
+
+
 @blp.post("/aanvragen/<request_id>/annuleren")
 @requires_role(*ROLES)
 def cancel(request_id: str):
-    """Cancel the request (and release its hold)."""
+    """Cancel the request (and release its hold), with why it closed."""
+    outcome = Form(request.form).text("outcome") or "other"
+    if outcome not in labels.OUTCOMES:
+        outcome = "other"
     try:
-        holds.cancel_request(db_session(), request_id, actor=current_principal(), now=now())
+        holds.cancel_request(db_session(), request_id, actor=current_principal(), now=now(),
+                             outcome=outcome)
     except Conflict:
         flash(_("This request was already closed."), "info")
     else:
