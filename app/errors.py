@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
 from api import problems
 from app.routing import is_page_request
-from shelter_match.errors import DomainError
+from shelter_match.db import REQUEST_DATABASE, RequestDatabase
+from shelter_match.errors import DomainError, QuotaExceeded
+from shelter_match.services import quotas
 from web import pages
 
 log = logging.getLogger("shelter_match.app")
@@ -29,9 +31,21 @@ def handle_http_exception(error: HTTPException) -> Response:
 
 def handle_domain_error(error: DomainError) -> Response:
     """Answer an error raised on purpose by a service."""
+    if isinstance(error, QuotaExceeded):
+        audit_quota_refusal(error)
     if is_page_request():
-        return pages.error_page(error.status)
+        response = pages.error_page(error.status)
+        if isinstance(error, QuotaExceeded):
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response
     return problems.domain_problem(error)
+
+
+def audit_quota_refusal(error: QuotaExceeded) -> None:
+    """Audit a call refused for its quota once the request has rolled back (API and pages)."""
+    now = current_app.config["CLOCK"].now()
+    lent: RequestDatabase = current_app.extensions[REQUEST_DATABASE]
+    lent.write_after_transaction(lambda session: quotas.record_refusal(session, error, now))
 
 
 def handle_unexpected_error(error: Exception) -> Response:

@@ -30,6 +30,7 @@ from shelter_match.migrate import current_revision, head_revision, upgrade
 from shelter_match.models import ROLES
 from shelter_match.services import audit, retention, users
 from shelter_match.services import holds as hold_service
+from shelter_match.services import quotas as quota_service
 
 PROGRAM = "shelter-match"
 
@@ -178,6 +179,39 @@ def user_set_password(context: CommandContext, name: str, password_stdin: bool) 
     with context.sessions.begin() as session:
         users.set_password(session, name, password, context.clock.now())
     click.echo(f"password set for {name}")
+
+
+@user.command("quotas")
+@click.argument("name")
+@click.option("--requests-per-hour", type=int, default=None, metavar="N",
+              help="Placement requests she may make in an hour.")
+@click.option("--proposals-per-hour", type=int, default=None, metavar="N",
+              help="Proposals she may be shown in an hour (a joint proposal counts each).")
+@click.option("--reset", is_flag=True, help="Give her the policy's quotas again.")
+@pass_context
+def user_quotas(context: CommandContext, name: str, requests_per_hour: int | None,
+                proposals_per_hour: int | None, reset: bool) -> None:
+    """Show or set a user's own hourly quotas (audited); without options, show them."""
+    context.require_schema()
+    values: dict[str, int | None] = {}
+    if reset:
+        values = dict.fromkeys(quota_service.KINDS)
+    if requests_per_hour is not None:
+        values["requests_per_hour"] = requests_per_hour
+    if proposals_per_hour is not None:
+        values["proposals_per_hour"] = proposals_per_hour
+    now = context.clock.now()
+    with context.sessions.begin() as session:
+        if values:
+            shown = quota_service.set_user_quotas(session, name, values, actor=None, now=now)
+        else:
+            shown = quota_service.quotas_of(session, name, now)
+    for kind, limit, used in (
+        ("requests_per_hour", shown.requests_per_hour, shown.requests_used),
+        ("proposals_per_hour", shown.proposals_per_hour, shown.proposals_used),
+    ):
+        source = "own" if kind in shown.own else "policy"
+        click.echo(f"{kind}\t{limit}\t({source}; {used} used in the last hour)")
 
 
 @cli.group("audit", invoke_without_command=True)

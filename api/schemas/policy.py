@@ -3,11 +3,13 @@ import marshmallow as ma
 from shelter_match.services.policy import (
     DEFAULT_PLACE_RADIUS_KM,
     DEFAULT_POLICY,
+    DEFAULT_QUOTAS,
     DEFAULT_WEIGHTS,
     MAX_CLOSE_OPEN_REQUESTS_AFTER_DAYS,
     MAX_DISTANCE_KM,
     MAX_HOLD_MINUTES,
     MAX_PLACE_RADIUS_KM,
+    MAX_QUOTA,
     MAX_STALE_AFTER_HOURS,
     MAX_WEIGHT,
 )
@@ -62,6 +64,22 @@ class PlaceRadiusSchema(ma.Schema):
                               metadata={"description": "A town or village (not a gemeente)."})
 
 
+class QuotasSchema(ma.Schema):
+    """Hourly quotas per user; beyond them a call is 429 with Retry-After."""
+
+    requests_per_hour = ma.fields.Integer(
+        strict=True, load_default=DEFAULT_QUOTAS["requests_per_hour"],
+        validate=Range(0, MAX_QUOTA),
+        metadata={"description": "Placement requests a user may make in an hour.",
+                  "example": DEFAULT_QUOTAS["requests_per_hour"]})
+    proposals_per_hour = ma.fields.Integer(
+        strict=True, load_default=DEFAULT_QUOTAS["proposals_per_hour"],
+        validate=Range(0, MAX_QUOTA),
+        metadata={"description": "Proposals a user may be shown in an hour; a joint proposal "
+                                 "counts each of its requests.",
+                  "example": DEFAULT_QUOTAS["proposals_per_hour"]})
+
+
 class PolicySchema(ma.Schema):
     """The placement policy. PUT replaces it whole (a key left out takes its default); it
     applies to what happens next."""
@@ -101,4 +119,10 @@ class PolicySchema(ma.Schema):
                                  "name, per kind (gemeente; place: a woonplaats, postcode or "
                                  "town abroad). The place's own extent (a radius that covers "
                                  "it) counts when it is larger (optional; 5 km)."},
+    )
+    quotas = ma.fields.Nested(
+        QuotasSchema, load_default=lambda: dict(DEFAULT_QUOTAS),
+        metadata={"description": "Hourly quotas per user (optional; 30 requests, 300 "
+                                 "proposals). An admin may set one user's own: "
+                                 "PUT /api/v1/users/{name}/quotas."},
     )

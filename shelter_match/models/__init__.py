@@ -17,7 +17,9 @@ from shelter_match.models.records import (
     AuditLink,
     AuthFailureWindow,
     IdempotencyKey,
+    PointDigestKey,
     PolicyRecord,
+    UserQuota,
 )
 
 __all__ = [
@@ -36,12 +38,14 @@ __all__ = [
     "Location",
     "Placement",
     "PlacementRequest",
+    "PointDigestKey",
     "PolicyRecord",
     "Region",
     "RegionGemeente",
     "Unit",
     "UnitChange",
     "User",
+    "UserQuota",
     "new_id",
     "user_locations",
 ]

@@ -37,6 +37,9 @@ DEFAULT_WEIGHTS: dict[str, int] = {name: getattr(Weights(), name) for name in WE
 # gazetteer entry: a gemeente or a place (town, village).
 PLACE_KINDS = ("gemeente", "place")
 DEFAULT_PLACE_RADIUS_KM: dict[str, int] = {"gemeente": 5, "place": 5}
+# Hourly quotas per user (CONTRACT 4.1; services/quotas.py); an admin may set one user's own.
+DEFAULT_QUOTAS: dict[str, int] = {"requests_per_hour": 30, "proposals_per_hour": 300}
+MAX_QUOTA = 100_000
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class Policy:
     # retention run, so that its client details are purged in turn. Never a request on
     # the waiting list: waiting is not being left open.
     close_open_requests_after_days: int = 30
+    quotas: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_QUOTAS))
 
     def as_document(self) -> dict[str, Any]:
         return asdict(self)
@@ -102,6 +106,7 @@ def validate_document(document: dict[str, Any]) -> Policy:
     weights = _whole_numbers(document, "ranking_weights", DEFAULT_WEIGHTS, MAX_WEIGHT, errors)
     radii = _whole_numbers(document, "danger_place_radius_km", DEFAULT_PLACE_RADIUS_KM,
                            MAX_PLACE_RADIUS_KM, errors)
+    quotas = _whole_numbers(document, "quotas", DEFAULT_QUOTAS, MAX_QUOTA, errors)
     if errors:
         raise ValidationFailed(errors)
     return Policy(
@@ -113,6 +118,7 @@ def validate_document(document: dict[str, Any]) -> Policy:
         danger_place_radius_km=radii,
         close_open_requests_after_days=document.get(
             "close_open_requests_after_days", Policy.close_open_requests_after_days),
+        quotas=quotas,
     )
 
 

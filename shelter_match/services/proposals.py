@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from shelter_match.errors import Conflict, ValidationFailed
 from shelter_match.models import Location, PlacementRequest, Unit
+from shelter_match.services import audit, digests, quotas
 from shelter_match.services.auth import Principal
 from shelter_match.services.policy import Policy, get_policy
 from shelter_match.services.requests import danger_uncertainty_km, get_request, may_see
@@ -187,13 +188,36 @@ def _open_request(session: Session, request_id: str, actor: Principal) -> Placem
 def propose_for_request(
     session: Session, request_id: str, *, actor: Principal, now: datetime, limit: int = 10
 ) -> ProposalView:
-    """Return the ranked options for an open (or held) request; nothing is held."""
+    """Return the ranked options for an open (or held) request; nothing is held.
+
+    Counted against her proposals quota (429 beyond it) and audited: who, which request,
+    a digest of its points, which locations were shown.
+    """
     request = _open_request(session, request_id, actor)
+    quotas.take(session, actor, "proposals_per_hour", 1, now, object_id=request.id)
     policy = get_policy(session)
     network = load_network(session, now=now, min_beds=request.household_size)
     proposal = propose(case_of(request, policy), network, rules_of(policy), limit=limit,
                        intake_by_region=recent_intake(session, now))
+    record_shown(session, request, [option.location_id for option in proposal.options],
+                 actor=actor, now=now)
     return ProposalView(request.id, now, proposal.options, proposal.excluded)
+
+
+def record_shown(session: Session, request: PlacementRequest, location_ids: Sequence[str],
+                 *, actor: Principal, now: datetime, batch_size: int | None = None) -> None:
+    """Audit that she was shown `location_ids` for a request (none: exclusions only).
+
+    One event per request, also in a joint proposal: the quota counts these events. The
+    points appear only as a keyed digest (services/digests.py), never themselves.
+    """
+    shown = list(dict.fromkeys(location_ids))
+    detail: dict[str, object] = {"points_digest": digests.request_digest(session, request, now),
+                                 "location_ids": shown, "options": len(location_ids)}
+    if batch_size is not None:
+        detail["batch_size"] = batch_size
+    audit.record(session, actor=actor, action=quotas.PROPOSAL_SHOWN,
+                 object_type="placement_request", object_id=request.id, now=now, **detail)
 
 
 def score_of(cost: int) -> float:
@@ -232,6 +256,8 @@ def propose_jointly(
 ) -> JointProposal:
     """Return one joint assignment of units to several open requests; nothing is held."""
     requests = _requests_for_batch(session, request_ids, actor)
+    # A joint proposal counts each of its requests against her quota.
+    quotas.take(session, actor, "proposals_per_hour", len(requests), now)
     policy = get_policy(session)
     network = load_network(session, now=now,
                            min_beds=min(r.household_size for r in requests))
@@ -248,6 +274,11 @@ def propose_jointly(
         assignments.append(AssignmentView(
             assignment.case_id, assignment.unit_id, assignment.location_id, place.name,
             place.region_code, assignment.distance_from_danger_km, assignment.travel_km))
+    by_request = {view.request_id: view for view in assignments}
+    for request in requests:
+        location_id = by_request[request.id].location_id
+        record_shown(session, request, [location_id] if location_id else [], actor=actor,
+                     now=now, batch_size=len(requests))
     return JointProposal(now, assignments, joint.placed, joint.total_cost)
 
 
