@@ -31,6 +31,7 @@ from shelter_match.models import ROLES
 from shelter_match.services import audit, retention, users
 from shelter_match.services import holds as hold_service
 from shelter_match.services import quotas as quota_service
+from shelter_match.services import signals as signal_service
 
 PROGRAM = "shelter-match"
 
@@ -265,6 +266,27 @@ def audit_verify(context: CommandContext, anchor: str | None) -> None:
         raise ShelterMatchError(f"audit trail broken: the anchor {anchor} is not in the chain "
                                 "(its newest events were removed, or it was rewritten)")
     click.echo(f"audit trail intact: {report.events} event(s), head {report.head}")
+
+
+@audit_log.command("signals")
+@click.option("--hours", type=int, default=signal_service.DEFAULT_HOURS, show_default=True,
+              help=f"Look back this many hours (at most {signal_service.MAX_HOURS}).")
+@pass_context
+def audit_signals(context: CommandContext, hours: int) -> None:
+    """List users whose last hours look like probing for where shelters are."""
+    context.require_schema()
+    with context.sessions() as session:
+        report = signal_service.probing_signals(session, now=context.clock.now(), hours=hours)
+    click.echo(f"# {rfc3339(report.since)} to {rfc3339(report.until)}; a user is listed when "
+               "a signal reaches its threshold (*):")
+    for threshold in report.thresholds:
+        click.echo(f"#   {threshold.signal} >= {threshold.at_least}: {threshold.why}")
+    if not report.users:
+        click.echo("no user shows a probing pattern")
+    for found in report.users:
+        cells = [f"{signal}={found.counts[signal]}{'*' if signal in found.flagged else ''}"
+                 for signal in signal_service.SIGNALS]
+        click.echo("\t".join([found.user_name, found.role, *cells]))
 
 
 @cli.command("purge")

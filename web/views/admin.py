@@ -60,6 +60,7 @@ POLICY_LABELS = {
     "ranking_weights": _l("Ranking weights (advanced)"),
     "danger_place_radius_km": _l("Extra margin when the danger is a place name (km)"),
     "close_open_requests_after_days": _l("Close a request left open after (days)"),
+    "quotas": _l("Hourly quotas per user"),
 }
 PLACE_KINDS = {"gemeente": _l("Municipality"), "place": _l("Town or village")}
 
