@@ -35,6 +35,9 @@ def _day(now: datetime) -> str:
 def day_key(session: Session, now: datetime) -> bytes:
     """Return the secret of the UTC day of `now`, made on first use."""
     day = _day(now)
+    secret = session.scalar(select(PointDigestKey.secret).where(PointDigestKey.day == day))
+    if secret is not None:
+        return bytes.fromhex(secret)
     # Insert-if-missing in one statement: two first uses at once agree on one key.
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert

@@ -233,3 +233,20 @@ def test_the_crisis_page_over_quota_is_a_429_page_audited(client, session, clock
     assert response.status_code == 429
     assert "Retry-After" in response.headers
     assert len(events(session, "quota.exceeded", person.user.id)) == 1
+
+
+def test_purge_erases_old_digest_keys_so_old_digests_say_nothing(client, session, clock,
+                                                                 worker):
+    from shelter_match.models import PointDigestKey
+    from shelter_match.services import digests, retention
+
+    created = create(client, worker, danger={"lat": 51.9234, "lon": 4.4012})
+    [made] = events(session, "request.created", worker.user.id)
+    stored = session.get(PlacementRequest, created["id"])
+    assert digests.request_digest(session, stored, clock.now()) == made.detail["points_digest"]
+    clock.advance(days=2)
+    result = retention.purge(session, older_than_days=1, now=clock.now())
+    assert result.digest_keys == 1
+    assert session.get(PointDigestKey, made.at.strftime("%Y-%m-%d")) is None
+    # The same points, the same day: a new key, another digest; the old one is unlinkable.
+    assert digests.request_digest(session, stored, made.at) != made.detail["points_digest"]
