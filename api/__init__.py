@@ -24,6 +24,7 @@ def init_app(app: Flask) -> None:
         regions,
         solidarity,
         units,
+        users,
     )
     from api.smorest import Api
 
@@ -47,7 +48,7 @@ def init_app(app: Flask) -> None:
     api = Api(app, spec_kwargs={"extra_plugins": [WorkflowExamples()]})
     for module in (
         health, regions, places, policy, locations, units, solidarity,
-        placement_requests, holds, placements, batch_proposals,
+        placement_requests, holds, placements, batch_proposals, users,
     ):
         api.register_blueprint(module.blp)
     app.register_blueprint(docs_blueprint)

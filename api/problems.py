@@ -13,7 +13,7 @@ from typing import Any
 from flask import Response, request
 from werkzeug.exceptions import HTTPException
 
-from shelter_match.errors import DomainError, ValidationFailed
+from shelter_match.errors import DomainError, QuotaExceeded, ValidationFailed
 
 PROBLEM_JSON = "application/problem+json"
 # What a client is told to wait when the database is unavailable (503): about as long as a
@@ -90,4 +90,8 @@ def http_problem(error: HTTPException) -> Response:
 def domain_problem(error: DomainError) -> Response:
     """Answer an error raised on purpose by a service."""
     errors = error.errors if isinstance(error, ValidationFailed) else None
-    return problem(error.status, error.title, error.detail, errors=errors, **error.extra)
+    headers = {}
+    if isinstance(error, QuotaExceeded):
+        headers["Retry-After"] = str(error.retry_after)
+    return problem(error.status, error.title, error.detail, errors=errors, headers=headers,
+                   **error.extra)

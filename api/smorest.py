@@ -37,6 +37,12 @@ class ProblemSchema(ma.Schema):
         metadata={"description": "Place names the gazetteer knows, close to an unknown one, "
                                  "by field (`danger`, `current`); 422 of a placement request."},
     )
+    quota = ma.fields.String(metadata={
+        "description": "The hourly quota used up: requests_per_hour or proposals_per_hour "
+                       "(429)."})
+    limit = ma.fields.Integer(metadata={"description": "That quota's limit (429)."})
+    retry_after = ma.fields.Integer(metadata={
+        "description": "Seconds until a call fits again, as in Retry-After (429)."})
     reason = ma.fields.String(metadata={
         "description": "Why a unit does not fit a request, as a proposal's exclusion reason "
                        "code (409 of a hold)."})

@@ -21,8 +21,14 @@ from werkzeug.exceptions import HTTPException
 from api import problems
 from api.problems import RETRY_AFTER_SECONDS
 from app.routing import is_page_request
-from shelter_match.db import is_database_unavailable, unavailable_reason
-from shelter_match.errors import DomainError
+from shelter_match.db import (
+    REQUEST_DATABASE,
+    RequestDatabase,
+    is_database_unavailable,
+    unavailable_reason,
+)
+from shelter_match.errors import DomainError, QuotaExceeded
+from shelter_match.services import quotas
 from web import pages
 
 log = logging.getLogger("shelter_match.app")
@@ -70,8 +76,13 @@ def handle_http_exception(error: HTTPException) -> Response:
 
 def handle_domain_error(error: DomainError) -> Response:
     """Answer an error raised on purpose by a service."""
+    if isinstance(error, QuotaExceeded):
+        audit_quota_refusal(error)
     if is_page_request():
-        return pages.error_page(error.status)
+        response = pages.error_page(error.status)
+        if isinstance(error, QuotaExceeded):
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response
     return problems.domain_problem(error)
 
 
@@ -87,6 +98,11 @@ def handle_database_unavailable(error: Exception) -> Response:
     return problems.problem(503, "Service unavailable",
                             "The database does not answer in time. Try again shortly.",
                             headers=headers)
+def audit_quota_refusal(error: QuotaExceeded) -> None:
+    """Audit a call refused for its quota once the request has rolled back (API and pages)."""
+    now = current_app.config["CLOCK"].now()
+    lent: RequestDatabase = current_app.extensions[REQUEST_DATABASE]
+    lent.write_after_transaction(lambda session: quotas.record_refusal(session, error, now))
 
 
 def handle_unexpected_error(error: Exception) -> Response:

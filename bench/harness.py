@@ -75,6 +75,11 @@ def seeded_service(scale: int, workers: int = 2, seed: int = 0) -> Iterator[Seed
             parts = line.split()
             if len(parts) == 3 and parts[2].startswith("smt_"):
                 tokens[parts[0]] = parts[2]
+                # A benchmark makes far more calls an hour than a person: lift her quotas.
+                raised = run_cli("user", "quotas", parts[1], "--requests-per-hour", "100000",
+                                 "--proposals-per-hour", "100000", database_url=url)
+                if raised.returncode != 0:
+                    raise RuntimeError(raised.stderr)
         with running_service("serve", database_url=url, workers=workers) as (base_url, _log):
             yield SeededService(base_url, url, tokens)
     finally:

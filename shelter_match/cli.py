@@ -30,6 +30,8 @@ from shelter_match.migrate import current_revision, head_revision, upgrade
 from shelter_match.models import ROLES
 from shelter_match.services import audit, retention, users
 from shelter_match.services import holds as hold_service
+from shelter_match.services import quotas as quota_service
+from shelter_match.services import signals as signal_service
 
 PROGRAM = "shelter-match"
 
@@ -208,6 +210,39 @@ def user_set_password(context: CommandContext, name: str, password_stdin: bool) 
     click.echo(f"password set for {name}")
 
 
+@user.command("quotas")
+@click.argument("name")
+@click.option("--requests-per-hour", type=int, default=None, metavar="N",
+              help="Placement requests she may make in an hour.")
+@click.option("--proposals-per-hour", type=int, default=None, metavar="N",
+              help="Proposals she may be shown in an hour (a joint proposal counts each).")
+@click.option("--reset", is_flag=True, help="Give her the policy's quotas again.")
+@pass_context
+def user_quotas(context: CommandContext, name: str, requests_per_hour: int | None,
+                proposals_per_hour: int | None, reset: bool) -> None:
+    """Show or set a user's own hourly quotas (audited); without options, show them."""
+    context.require_schema()
+    values: dict[str, int | None] = {}
+    if reset:
+        values = dict.fromkeys(quota_service.KINDS)
+    if requests_per_hour is not None:
+        values["requests_per_hour"] = requests_per_hour
+    if proposals_per_hour is not None:
+        values["proposals_per_hour"] = proposals_per_hour
+    now = context.clock.now()
+    with context.sessions.begin() as session:
+        if values:
+            shown = quota_service.set_user_quotas(session, name, values, actor=None, now=now)
+        else:
+            shown = quota_service.quotas_of(session, name, now)
+    for kind, limit, used in (
+        ("requests_per_hour", shown.requests_per_hour, shown.requests_used),
+        ("proposals_per_hour", shown.proposals_per_hour, shown.proposals_used),
+    ):
+        source = "own" if kind in shown.own else "policy"
+        click.echo(f"{kind}\t{limit}\t({source}; {used} used in the last hour)")
+
+
 @cli.group("audit", invoke_without_command=True)
 @click.option("--since", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
               help="From this UTC date or time.")
@@ -259,6 +294,27 @@ def audit_verify(context: CommandContext, anchor: str | None) -> None:
         raise ShelterMatchError(f"audit trail broken: the anchor {anchor} is not in the chain "
                                 "(its newest events were removed, or it was rewritten)")
     click.echo(f"audit trail intact: {report.events} event(s), head {report.head}")
+
+
+@audit_log.command("signals")
+@click.option("--hours", type=int, default=signal_service.DEFAULT_HOURS, show_default=True,
+              help=f"Look back this many hours (at most {signal_service.MAX_HOURS}).")
+@pass_context
+def audit_signals(context: CommandContext, hours: int) -> None:
+    """List users whose last hours look like probing for where shelters are."""
+    context.require_schema()
+    with context.sessions() as session:
+        report = signal_service.probing_signals(session, now=context.clock.now(), hours=hours)
+    click.echo(f"# {rfc3339(report.since)} to {rfc3339(report.until)}; a user is listed when "
+               "a signal reaches its threshold (*):")
+    for threshold in report.thresholds:
+        click.echo(f"#   {threshold.signal} >= {threshold.at_least}: {threshold.why}")
+    if not report.users:
+        click.echo("no user shows a probing pattern")
+    for found in report.users:
+        cells = [f"{signal}={found.counts[signal]}{'*' if signal in found.flagged else ''}"
+                 for signal in signal_service.SIGNALS]
+        click.echo("\t".join([found.user_name, found.role, *cells]))
 
 
 @cli.command("purge")

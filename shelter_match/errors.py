@@ -59,3 +59,26 @@ class PreconditionFailed(DomainError):
 
     status = 412
     title = "Precondition failed"
+
+
+class QuotaExceeded(DomainError):
+    """Raise when a user has used up an hourly quota; nothing was done.
+
+    `retry_after` is the number of seconds until enough of her counted calls have left
+    the hour. The app writes the refusal to the audit log after rolling back the request.
+    """
+
+    status = 429
+    title = "Too many requests"
+
+    def __init__(self, detail: str, *, user_id: str, user_name: str, quota: str, limit: int,
+                 used: int, asked: int, retry_after: int, object_id: str | None = None) -> None:
+        super().__init__(detail, quota=quota, limit=limit, retry_after=retry_after)
+        self.user_id = user_id
+        self.user_name = user_name
+        self.quota = quota
+        self.limit = limit
+        self.used = used
+        self.asked = asked
+        self.retry_after = retry_after
+        self.object_id = object_id

@@ -29,10 +29,13 @@ def signed(value: int) -> str:
     return "0"
 
 
-def net_bed_nights_chart(rows: Sequence[tuple[str, int]], *, title: str, description: str,
-                         axis_label: str) -> Markup:
-    """Return an accessible SVG bar chart of (name, net bed-nights) rows, in the given order."""
-    largest = max((abs(value) for _, value in rows), default=0) or 1
+def net_bed_nights_chart(rows: Sequence[tuple[str, int | None]], *, title: str,
+                         description: str, axis_label: str, hidden_label: str = "-") -> Markup:
+    """Return an accessible SVG bar chart of (name, net bed-nights) rows, in the given order.
+
+    A hidden figure (None: a suppressed small count) has no bar, only `hidden_label`.
+    """
+    largest = max((abs(value) for _, value in rows if value is not None), default=0) or 1
     half = (WIDTH - 2 * MARGIN) / 2
     zero = MARGIN + half
     height = AXIS_LABEL + len(rows) * ROW + MARGIN
@@ -47,6 +50,12 @@ def net_bed_nights_chart(rows: Sequence[tuple[str, int]], *, title: str, descrip
     ]
     for index, (name, value) in enumerate(rows):
         top = AXIS_LABEL + index * ROW
+        if value is None:
+            parts.append(
+                f'<g><text x="{MARGIN}" y="{top + LABEL_BASELINE}">{escape(name)}</text>'
+                f'<text x="{WIDTH - MARGIN}" y="{top + LABEL_BASELINE}" text-anchor="end">'
+                f"{escape(hidden_label)}</text></g>")
+            continue
         length = half * abs(value) / largest
         x = zero if value >= 0 else zero - length
         kind = "bar-in" if value >= 0 else "bar-out"

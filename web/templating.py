@@ -23,6 +23,7 @@ MENUS = {
     "admin": (("web.admin.home", _l("Locations")),
               ("web.admin.policy", _l("Policy")),
               ("web.admin_regions.home", _l("Regions")),
+              ("web.admin_signals.home", _l("Signals")),
               ("web.reviewer.home", _l("Solidarity"))),
 }
 

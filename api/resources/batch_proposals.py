@@ -17,6 +17,9 @@ class BatchProposals(MethodView):
     @blp.requires("crisis_worker", "admin")
     @blp.arguments(BatchProposalArgsSchema)
     @blp.response(200, BatchProposalSchema)
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS", description=(
+        "Her hourly proposals quota cannot take every request of the batch (each counts): "
+        "nothing was done; `Retry-After` says when it fits. Audited."))
     def post(self, args):
         """Assign units to several open requests together: no unit twice, most placed.
 

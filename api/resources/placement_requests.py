@@ -21,6 +21,8 @@ blp = Blueprint("placement_requests", __name__, url_prefix="/api/v1/placement-re
                 description="Placement requests (pseudonymous) and their proposals.")
 
 ROLES = ("crisis_worker", "admin")
+QUOTA = ("Her hourly quota is used up (`policy.quotas`, or her own): nothing was done; "
+         "`Retry-After` says in how many seconds a call fits again. Audited.")
 
 
 @blp.route("")
@@ -37,6 +39,7 @@ class PlacementRequests(MethodView):
     @idempotent()
     @blp.arguments(PlacementRequestCreateSchema)
     @blp.response(201, PlacementRequestSchema)
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS", description=QUOTA)
     def post(self, data):
         """Create a placement request; a place name is resolved offline (422 with suggestions)."""
         session = db_session()
@@ -102,6 +105,7 @@ class PlacementRequestProposals(MethodView):
     @blp.response(200, ProposalSchema)
     @blp.alt_response(409, response="CONFLICT", description="The request is placed or "
                       "cancelled.")
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS", description=QUOTA)
     def post(self, args, request_id):
         """Rank the units free now that are safe for this request; nothing is held.
 

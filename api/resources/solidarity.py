@@ -25,6 +25,14 @@ blp = Blueprint(
 
 JSON, CSV = "application/json", "text/csv"
 
+SUPPRESSION = (
+    f"In a period shorter than {solidarity.SHORT_PERIOD_DAYS} days, a figure that rests on "
+    f"fewer than {solidarity.SMALL_COUNT} placements is `null` and its row (or the totals) "
+    "`suppressed: true`; so is any figure from which a hidden one could be worked out "
+    "(through a total, the flows of a region, or in − out = net). /solidarity and "
+    "/solidarity/flows hide the same figures. In CSV a hidden figure is an empty cell."
+)
+
 NEGOTIATION = (
     f"Answers JSON by default; with `Accept: {CSV}` the same rows as CSV "
     "(UTF-8, a header line, one row per region or flow, CRLF line ends), as a download. "
@@ -45,14 +53,15 @@ class Solidarity(MethodView):
     @blp.arguments(SolidarityQueryArgsSchema, location="query")
     @blp.response(200, SolidaritySchema)
     @csv_variant(",".join(solidarity_csv.REGION_COLUMNS)
-                 + "\r\nGM0034,Almere,3,5,40,61,88,27,702\r\n")
+                 + "\r\nGM0034,Almere,6,5,40,61,88,27,702,false\r\n")
     @blp.doc(description=f"{solidarity.DEFINITIONS}\n\nEvery region appears, with zeros "
-                         f"where nothing happened; ordered by name. {NEGOTIATION}")
+                         f"where nothing happened; ordered by name. {SUPPRESSION} "
+                         f"{NEGOTIATION}")
     def get(self, args):
         """Show every region's solidarity balance for a period."""
         media_type = negotiate()
         period = solidarity.make_period(args["start"], args["end"])
-        balance = solidarity.region_balances(db_session(), period, now())
+        balance, _flows = solidarity.shown_solidarity(db_session(), period, now())
         if media_type == CSV:
             return csv_response(solidarity_csv.balance_csv(balance.regions),
                                 filename("solidarity", period))
@@ -64,16 +73,17 @@ class SolidarityFlows(MethodView):
     @blp.requires("region_reviewer", "admin")
     @blp.arguments(SolidarityQueryArgsSchema, location="query")
     @blp.response(200, SolidarityFlowSchema(many=True))
-    @csv_variant(",".join(solidarity_csv.FLOW_COLUMNS) + "\r\nGM0599,GM0344,12,310\r\n")
+    @csv_variant(",".join(solidarity_csv.FLOW_COLUMNS)
+                 + "\r\nGM0599,GM0344,12,310,false\r\n")
     @blp.doc(description=f"{solidarity.DEFINITIONS}\n\nOne row per (origin, destination) "
                          "pair with placements or bed-nights in the period, ordered by origin "
                          "and destination code; placements within a region appear with "
-                         f"origin = destination. {NEGOTIATION}")
+                         f"origin = destination. {SUPPRESSION} {NEGOTIATION}")
     def get(self, args):
         """List the placements and bed-nights between regions for a period."""
         media_type = negotiate()
         period = solidarity.make_period(args["start"], args["end"])
-        flows = solidarity.region_flows(db_session(), period, now())
+        _balance, flows = solidarity.shown_solidarity(db_session(), period, now())
         if media_type == CSV:
             return csv_response(solidarity_csv.flows_csv(flows),
                                 filename("solidarity-flows", period))

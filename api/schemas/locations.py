@@ -60,6 +60,9 @@ def _status(description: str) -> ma.fields.String:
 # --- responses -------------------------------------------------------------------------
 
 
+HOLD_DETAIL = ("held_until",)
+
+
 class UnitSchema(ma.Schema):
     """A unit with its effective status (a hold past its expiry reads as free)."""
 
@@ -69,7 +72,9 @@ class UnitSchema(ma.Schema):
     beds = ma.fields.Integer(required=True, metadata={"example": 3})
     status = ma.fields.String(required=True, validate=OneOf(UNIT_STATUSES))
     held_until = UTCDateTime(
-        allow_none=True, metadata={"description": "When the hold ends; null unless held."}
+        allow_none=True, metadata={"description": "When the hold ends; null unless held. "
+                                                  "Only for an admin and the location's own "
+                                                  "coordinators."}
     )
     version = ma.fields.Integer(
         required=True,
@@ -137,6 +142,15 @@ class LocationSchema(LocationSummarySchema):
     """A location with its units."""
 
     units = ma.fields.List(ma.fields.Nested(UnitSchema), required=True)
+
+    @ma.post_dump(pass_original=True)
+    def leave_out_hold_detail(self, data: dict[str, Any], original: LocationSummary,
+                              **_kwargs: Any) -> dict[str, Any]:
+        # When a hold ends follows one case: only the location's writers (admin, its own
+        # coordinators, who see the address too) see it; others see the status only.
+        for unit in data.get("units", []):
+            drop_unless(original.shows_address, unit, HOLD_DETAIL)
+        return data
 
 
 class AvailabilityConfirmationSchema(ma.Schema):

@@ -5,6 +5,7 @@ from shelter_match.services.policy import (
     DEFAULT_NIGHT_HOURS,
     DEFAULT_PLACE_RADIUS_KM,
     DEFAULT_POLICY,
+    DEFAULT_QUOTAS,
     DEFAULT_WEIGHTS,
     MAX_ADDRESS_VIEW_MINUTES,
     MAX_CLOSE_OPEN_REQUESTS_AFTER_DAYS,
@@ -12,6 +13,7 @@ from shelter_match.services.policy import (
     MAX_HOLD_EXTENSION_MINUTES,
     MAX_HOLD_MINUTES,
     MAX_PLACE_RADIUS_KM,
+    MAX_QUOTA,
     MAX_STALE_AFTER_HOURS,
     MAX_WEIGHT,
 )
@@ -86,6 +88,20 @@ class NightHoursSchema(ma.Schema):
     to = ma.fields.String(required=True,
                           validate=ma.validate.Regexp(CLOCK_TIME, error="Must be HH:MM."),
                           metadata={"example": "08:00"})
+class QuotasSchema(ma.Schema):
+    """Hourly quotas per user; beyond them a call is 429 with Retry-After."""
+
+    requests_per_hour = ma.fields.Integer(
+        strict=True, load_default=DEFAULT_QUOTAS["requests_per_hour"],
+        validate=Range(0, MAX_QUOTA),
+        metadata={"description": "Placement requests a user may make in an hour.",
+                  "example": DEFAULT_QUOTAS["requests_per_hour"]})
+    proposals_per_hour = ma.fields.Integer(
+        strict=True, load_default=DEFAULT_QUOTAS["proposals_per_hour"],
+        validate=Range(0, MAX_QUOTA),
+        metadata={"description": "Proposals a user may be shown in an hour; a joint proposal "
+                                 "counts each of its requests.",
+                  "example": DEFAULT_QUOTAS["proposals_per_hour"]})
 
 
 class PolicySchema(ma.Schema):
@@ -151,4 +167,10 @@ class PolicySchema(ma.Schema):
                                  "name, per kind (gemeente; place: a woonplaats, postcode or "
                                  "town abroad). The place's own extent (a radius that covers "
                                  "it) counts when it is larger (optional; 5 km)."},
+    )
+    quotas = ma.fields.Nested(
+        QuotasSchema, load_default=lambda: dict(DEFAULT_QUOTAS),
+        metadata={"description": "Hourly quotas per user (optional; 30 requests, 300 "
+                                 "proposals). An admin may set one user's own: "
+                                 "PUT /api/v1/users/{name}/quotas."},
     )

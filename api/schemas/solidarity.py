@@ -36,7 +36,14 @@ class SolidarityQueryArgsSchema(ma.Schema):
 
 
 def _count(description: str) -> ma.fields.Integer:
-    return ma.fields.Integer(required=True, metadata={"description": description})
+    return ma.fields.Integer(required=True, allow_none=True, metadata={
+        "description": f"{description} Null when suppressed (a short period's small count)."})
+
+
+def _suppressed() -> ma.fields.Boolean:
+    return ma.fields.Boolean(required=True, metadata={
+        "description": "True when a figure here is null: in a period shorter than 92 days, a "
+                       "count below 5, or a figure from which one could be worked out."})
 
 
 class SolidarityFiguresSchema(ma.Schema):
@@ -50,6 +57,7 @@ class SolidarityFiguresSchema(ma.Schema):
     net_bed_nights = _count("bed_nights_in − bed_nights_out: positive for a net host.")
     bed_nights_own = _count("Bed-nights in the period of placements within this region "
                             "(not part of the net).")
+    suppressed = _suppressed()
 
 
 class _RegionKeySchema(ma.Schema):
@@ -82,3 +90,4 @@ class SolidarityFlowSchema(ma.Schema):
     destination_region_code = ma.fields.String(required=True, metadata={"example": "GM0344"})
     placements = _count("Placements that started in the period.")
     bed_nights = _count("Bed-nights in the period.")
+    suppressed = _suppressed()

@@ -18,7 +18,9 @@ from shelter_match.models.records import (
     AuditLink,
     AuthFailureWindow,
     IdempotencyKey,
+    PointDigestKey,
     PolicyRecord,
+    UserQuota,
 )
 
 __all__ = [
@@ -38,6 +40,7 @@ __all__ = [
     "Location",
     "Placement",
     "PlacementRequest",
+    "PointDigestKey",
     "PolicyRecord",
     "Region",
     "RegionGemeente",
@@ -45,6 +48,7 @@ __all__ = [
     "UnitChange",
     "User",
     "WebSession",
+    "UserQuota",
     "new_id",
     "user_locations",
 ]

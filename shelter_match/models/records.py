@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shelter_match.models.base import Base, UTCDateTime
@@ -33,6 +33,8 @@ class AuditEvent(Base):
     """
 
     __tablename__ = "audit_events"
+    # Quotas count one user's recent events of one action (services/quotas.py).
+    __table_args__ = (Index("ix_audit_events_actor_id_action_at", "actor_id", "action", "at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
@@ -95,3 +97,36 @@ class AuthFailureWindow(Base):
     client_key: Mapped[str] = mapped_column(String(64), primary_key=True)
     window_started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class UserQuota(Base):
+    """One user's own hourly quotas, set by an admin; a null keeps the policy's."""
+
+    __tablename__ = "user_quotas"
+    __table_args__ = (
+        CheckConstraint("requests_per_hour IS NULL OR requests_per_hour >= 0",
+                        name="requests_per_hour"),
+        CheckConstraint("proposals_per_hour IS NULL OR proposals_per_hour >= 0",
+                        name="proposals_per_hour"),
+    )
+
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    requests_per_hour: Mapped[int | None] = mapped_column(Integer, default=None)
+    proposals_per_hour: Mapped[int | None] = mapped_column(Integer, default=None)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PointDigestKey(Base):
+    """The secret that keys the audit's point digests of one UTC day.
+
+    A digest of a point on the 1 km grid without a secret could be reversed by trying
+    every grid point; with it, only while the key lives. The retention run erases keys
+    after a few days, and from then on the day's digests say nothing about any place.
+    """
+
+    __tablename__ = "point_digest_keys"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD (UTC)
+    secret: Mapped[str] = mapped_column(String(64))

@@ -48,6 +48,9 @@ DEFAULT_PLACE_RADIUS_KM: dict[str, int] = {"gemeente": 5, "place": 5}
 DEFAULT_NIGHT_HOURS: dict[str, str] = {"from": "22:00", "to": "08:00"}
 NIGHT_TIMEZONE = "Europe/Amsterdam"
 CLOCK_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+# Hourly quotas per user (CONTRACT 4.1; services/quotas.py); an admin may set one user's own.
+DEFAULT_QUOTAS: dict[str, int] = {"requests_per_hour": 30, "proposals_per_hour": 300}
+MAX_QUOTA = 100_000
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,7 @@ class Policy:
     hold_extension_minutes: int = 15
     # After confirming, the same crisis worker may see the address again this long (audited).
     address_view_minutes: int = 15
+    quotas: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_QUOTAS))
 
     def as_document(self) -> dict[str, Any]:
         return asdict(self)
@@ -134,6 +138,7 @@ def validate_document(document: dict[str, Any]) -> Policy:
         for key in ("from", "to"):
             if not isinstance(night_hours[key], str) or not CLOCK_TIME.match(night_hours[key]):
                 errors[f"night_hours.{key}"] = ["Must be a time HH:MM (00:00 to 23:59)."]
+    quotas = _whole_numbers(document, "quotas", DEFAULT_QUOTAS, MAX_QUOTA, errors)
     if errors:
         raise ValidationFailed(errors)
     return Policy(
@@ -151,6 +156,7 @@ def validate_document(document: dict[str, Any]) -> Policy:
                                             Policy.hold_extension_minutes),
         address_view_minutes=document.get("address_view_minutes",
                                           Policy.address_view_minutes),
+        quotas=quotas,
     )
 
 

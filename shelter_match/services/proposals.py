@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from shelter_match.errors import Conflict, ValidationFailed
 from shelter_match.models import Location, PlacementRequest, Unit
+from shelter_match.services import audit, digests, quotas
 from shelter_match.services.auth import Principal
 from shelter_match.services.policy import Policy, get_policy, is_night
 from shelter_match.services.requests import (
@@ -249,19 +250,39 @@ def propose_for_request(
     """Return the ranked options for an open (or held) request; nothing is held.
 
     At most `units_per_location` options per location (1-5; CONTRACT 4.2), its
-    best-fitting units.
+    best-fitting units. Counted against her proposals quota (429 beyond it) and audited:
+    who, which request, a digest of its points, which locations were shown.
     """
     if not 1 <= units_per_location <= MAX_UNITS_PER_LOCATION:
         raise ValidationFailed({"units_per_location": [
             f"Must be a whole number from 1 to {MAX_UNITS_PER_LOCATION}."]})
     request = _open_request(session, request_id, actor)
+    quotas.take(session, actor, "proposals_per_hour", 1, now, object_id=request.id)
     policy = get_policy(session)
     network = load_network(session, now=now, min_beds=request.household_size)
     proposal = propose(case_of(request, policy, now=now), network, rules_of(policy),
                        limit=limit, intake_by_region=recent_intake(session, now),
                        units_per_location=units_per_location)
+    record_shown(session, request, [option.location_id for option in proposal.options],
+                 actor=actor, now=now)
     return ProposalView(request.id, now, proposal.options, proposal.excluded,
                         proposal.relaxations)
+
+
+def record_shown(session: Session, request: PlacementRequest, location_ids: Sequence[str],
+                 *, actor: Principal, now: datetime, batch_size: int | None = None) -> None:
+    """Audit that she was shown `location_ids` for a request (none: exclusions only).
+
+    One event per request, also in a joint proposal: the quota counts these events. The
+    points appear only as a keyed digest (services/digests.py), never themselves.
+    """
+    shown = list(dict.fromkeys(location_ids))
+    detail: dict[str, object] = {"points_digest": digests.request_digest(session, request, now),
+                                 "location_ids": shown, "options": len(location_ids)}
+    if batch_size is not None:
+        detail["batch_size"] = batch_size
+    audit.record(session, actor=actor, action=quotas.PROPOSAL_SHOWN,
+                 object_type="placement_request", object_id=request.id, now=now, **detail)
 
 
 def unit_unsuitability(
@@ -293,6 +314,8 @@ def propose_jointly(
 ) -> JointProposal:
     """Return one joint assignment of units to several open requests; nothing is held."""
     requests = _requests_for_batch(session, request_ids, actor)
+    # A joint proposal counts each of its requests against her quota.
+    quotas.take(session, actor, "proposals_per_hour", len(requests), now)
     policy = get_policy(session)
     network = load_network(session, now=now,
                            min_beds=min(r.household_size for r in requests))
@@ -310,6 +333,11 @@ def propose_jointly(
         assignments.append(AssignmentView(
             assignment.case_id, assignment.unit_id, assignment.location_id, place.name,
             place.region_code, assignment.distance_from_danger_km, assignment.travel_km))
+    by_request = {view.request_id: view for view in assignments}
+    for request in requests:
+        location_id = by_request[request.id].location_id
+        record_shown(session, request, [location_id] if location_id else [], actor=actor,
+                     now=now, batch_size=len(requests))
     return JointProposal(now, assignments, joint.placed, joint.total_cost)
 
 

@@ -22,7 +22,7 @@ from shelter_match.db import command, rowcount
 from shelter_match.errors import NotFound, ValidationFailed
 from shelter_match.gazetteer import Gazetteer
 from shelter_match.models import Hold, Location, Placement, PlacementRequest, Region
-from shelter_match.services import audit
+from shelter_match.services import audit, digests, quotas
 from shelter_match.services import places as place_service
 from shelter_match.services.auth import Principal
 from shelter_match.services.locations import NL_LAT, NL_LON
@@ -431,6 +431,7 @@ def create_request(
     """Create an open placement request; raise ValidationFailed and write nothing if invalid."""
     danger, current, origin_region_code, more = validate_request(session, data, now=now)
     assert danger is not None and origin_region_code is not None
+    quotas.take(session, actor, "requests_per_hour", 1, now)
     danger_lat, danger_lon = round_point(danger.lat, danger.lon)
     more_dangers = None
     if data.more_dangers is not None:
@@ -465,10 +466,12 @@ def create_request(
     )
     session.add(request)
     session.flush()
-    # Never the case reference or the danger: the audit log holds no client data.
+    # Never the case reference or the points: the audit log holds no client data. The
+    # points' keyed digest lets the probing signals see varying points (services/digests).
     audit.record(session, actor=actor, action="request.created", object_type="placement_request",
                  object_id=request.id, now=now, risk_level=data.risk_level,
-                 origin_region_code=origin_region_code)
+                 origin_region_code=origin_region_code,
+                 points_digest=digests.request_digest(session, request, now))
     return request
 
 

@@ -6,7 +6,8 @@ current, as coordinates and as the place name a danger was given as) and the exc
 locations of a request closed longer ago than the retention period are erased. A request
 left open past the policy's `close_open_requests_after_days` is closed first (outcome
 `other`), so nothing escapes the purge by never being closed. Stored idempotent responses
-can hold an address, so they go after a day.
+can hold an address, so they go after a day. The keys of the audit's point digests go
+after at most a week (services/digests.py), sooner with a shorter retention period.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 from shelter_match.db import rowcount
 from shelter_match.errors import ValidationFailed
 from shelter_match.models import Hold, IdempotencyKey, PlacementRequest
-from shelter_match.services import audit
+from shelter_match.services import audit, digests
 from shelter_match.services.auth import Principal
 from shelter_match.services.policy import get_policy
 
@@ -36,6 +37,7 @@ class PurgeResult:
     requests: int
     idempotency_keys: int
     closed_open_requests: int = 0
+    digest_keys: int = 0
 
 
 def close_abandoned_requests(session: Session, *, now: datetime,
@@ -98,6 +100,8 @@ def purge(
     replays = rowcount(session.execute(
         delete(IdempotencyKey).where(IdempotencyKey.created_at <= now - IDEMPOTENCY_WINDOW)
     ))
+    # The audit's point digests of those days become irreversible (services/digests.py).
+    keys = digests.forget_keys(session, now, older_than_days=older_than_days)
     audit.record(
         session,
         actor=actor,
@@ -109,6 +113,7 @@ def purge(
         requests=erased,
         idempotency_keys=replays,
         closed_open_requests=len(abandoned),
+        digest_keys=keys,
     )
     return PurgeResult(requests=erased, idempotency_keys=replays,
-                       closed_open_requests=len(abandoned))
+                       closed_open_requests=len(abandoned), digest_keys=keys)

@@ -34,10 +34,10 @@ placements that touch the period, grouped by (origin, destination):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -141,6 +141,8 @@ class Flow:
     destination_region_code: str
     placements: int
     bed_nights: int
+    # Placements with a start or a night in the period: the people behind the bed-nights.
+    present: int = 0
 
 
 FIGURE_FIELDS = tuple(f.name for f in fields(Figures))
@@ -215,8 +217,8 @@ def region_flows(session: Session, period: Period, now: datetime) -> list[Flow]:
     """
     query = _flows_query(session, period, now).order_by("origin", "destination")
     return [
-        Flow(origin, destination, int(placements), int(bed_nights))
-        for origin, destination, placements, bed_nights in session.execute(query)
+        Flow(origin, destination, int(placements), int(bed_nights), int(present))
+        for origin, destination, placements, bed_nights, present in session.execute(query)
         if placements or bed_nights
     ]
 
@@ -244,7 +246,7 @@ def _sum_figures(rows: Iterable[Figures]) -> Figures:
 
 
 def _flows_query(session: Session, period: Period, now: datetime
-                 ) -> Select[str, str, Any, int]:
+                 ) -> Select[str, str, Any, int, int]:
     """Return the SELECT of placements and bed-nights per (origin, destination)."""
     starts_at, ends_at = period.starts_at, period.ends_at
     dialect = session.get_bind().dialect.name
@@ -261,6 +263,7 @@ def _flows_query(session: Session, period: Period, now: datetime
             Placement.destination_region_code.label("destination"),
             func.sum(case((started_in_period, 1), else_=0)).label("placements"),
             func.sum(nights * Placement.household_size).label("bed_nights"),
+            func.count().label("present"),
         )
         # Only placements that can have a start or a night in the period.
         .where(
@@ -364,3 +367,181 @@ def _utc_offsets(first: datetime, last: datetime) -> list[tuple[int, int]]:
                 high = middle
         segments.append((high, offset_at(high)))
     return segments
+
+
+# -- small counts: aggregates for short periods do not follow single placements ------------
+#
+# CONTRACT 4.1: in a period shorter than SHORT_PERIOD_DAYS, a figure that rests on fewer
+# than SMALL_COUNT placements (or requests) is shown as null, its row `suppressed: true`.
+# Hiding the small figure alone is not enough: a reader who knows the other figures of a
+# row and its total, or that a region's placements out are the sum of its flows out, or
+# that in − out is the net, could subtract her way back to it. So every identity a reader
+# knows is a *group* of figures, and wherever a group has exactly one hidden figure, its
+# smallest shown figure is hidden too (complementary suppression), until no group has
+# exactly one. What remains derivable is the sum of two or more hidden figures, never one.
+#
+# What this does not stop: two long periods that differ by a day (both ≥ 92 days, so
+# nothing is hidden) still differ by that day's placements. The contract leaves long
+# periods whole; see SECURITY.md.
+
+SMALL_COUNT = 5
+SHORT_PERIOD_DAYS = 92
+K = TypeVar("K")
+
+
+def is_short(period: Period) -> bool:
+    """Return whether small counts of this period are hidden (shorter than 92 days)."""
+    return period.days < SHORT_PERIOD_DAYS
+
+
+def suppressed_cells(period: Period, values: Mapping[K, int], behind: Mapping[K, int],
+                        groups: Iterable[Iterable[K]]) -> frozenset[K]:
+    """Return the figures to show as null: small ones, and those that would give them away.
+
+    `values` holds every figure shown, by any key; `behind[key]` is how many placements (or
+    requests) the figure rests on, and a figure resting on fewer than SMALL_COUNT in a short
+    period is hidden. `groups` are the sets of figures tied by an identity a reader knows
+    (a column and its total; out = the sum of the flows out; in − out = net). Used by every
+    aggregate endpoint (/solidarity, /solidarity/flows, /solidarity/unmet).
+    """
+    if not is_short(period):
+        return frozenset()
+    hidden = {key for key, count in behind.items() if count < SMALL_COUNT}
+    tied = [list(dict.fromkeys(group)) for group in groups]
+    changed = True
+    while changed:
+        changed = False
+        for group in tied:
+            if sum(1 for key in group if key in hidden) != 1:
+                continue
+            shown = [key for key in group if key not in hidden]
+            if shown:
+                # The smallest shown figure: the least information lost.
+                hidden.add(min(shown, key=lambda key: (values.get(key, 0), repr(key))))
+                changed = True
+    return frozenset(hidden)
+
+
+SHOWN_FIELDS = (*FIGURE_FIELDS, "net_bed_nights")
+KINDS = ("out", "in", "own")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShownFigures:
+    """Figures as shown: null where hidden, and `suppressed` when any of them is."""
+
+    placements_out: int | None
+    placements_in: int | None
+    placements_own: int | None
+    bed_nights_out: int | None
+    bed_nights_in: int | None
+    bed_nights_own: int | None
+    net_bed_nights: int | None
+    suppressed: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShownRegion(ShownFigures):
+    region_code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ShownBalance:
+    period: Period
+    as_of: datetime
+    regions: list[ShownRegion]
+    totals: ShownFigures
+
+
+@dataclass(frozen=True)
+class ShownFlow:
+    origin_region_code: str
+    destination_region_code: str
+    placements: int | None
+    bed_nights: int | None
+    suppressed: bool
+
+
+def shown_solidarity(session: Session, period: Period, now: datetime
+                     ) -> tuple[ShownBalance, list[ShownFlow]]:
+    """Return the balance and the flows of a period as every reader sees them.
+
+    Both together, always: the region figures and the flows are tied (a region's
+    placements out are the sum of its flows out), so what either shows is decided over
+    both, and /solidarity and /solidarity/flows hide the same things. In a short period
+    the flows list every pair of regions, so that a pair's presence tells nothing.
+    """
+    balance = region_balances(session, period, now)
+    flows = region_flows(session, period, now)
+    if is_short(period):
+        # Every pair, zeros too: which pairs had a placement in a short period is itself
+        # what must not show, so the list may not depend on it.
+        listed = {(f.origin_region_code, f.destination_region_code): f for f in flows}
+        codes = sorted(row.region_code for row in balance.regions)
+        flows = [listed.get((origin, destination), Flow(origin, destination, 0, 0, 0))
+                 for origin in codes for destination in codes]
+    values: dict[tuple[str, ...], int] = {}
+    behind: dict[tuple[str, ...], int] = {}
+    groups: list[list[tuple[str, ...]]] = []
+    # The people behind a region's bed-nights: placements present in the period, per kind.
+    present = {(row.region_code, kind): 0 for row in balance.regions for kind in KINDS}
+    for flow in flows:
+        if flow.origin_region_code == flow.destination_region_code:
+            present[(flow.origin_region_code, "own")] += flow.present
+        else:
+            present[(flow.origin_region_code, "out")] += flow.present
+            present[(flow.destination_region_code, "in")] += flow.present
+    for row in balance.regions:
+        code = row.region_code
+        for field in SHOWN_FIELDS:
+            values[("r", code, field)] = getattr(row, field)
+        for kind in KINDS:
+            behind[("r", code, f"placements_{kind}")] = getattr(row, f"placements_{kind}")
+            behind[("r", code, f"bed_nights_{kind}")] = present[(code, kind)]
+        behind[("r", code, "net_bed_nights")] = present[(code, "in")] + present[(code, "out")]
+        groups.append([("r", code, "bed_nights_in"), ("r", code, "bed_nights_out"),
+                       ("r", code, "net_bed_nights")])
+    for field in SHOWN_FIELDS:
+        values[("t", field)] = getattr(balance.totals, field)
+        behind[("t", field)] = (sum(present.values()) if field.startswith(("bed", "net"))
+                                else getattr(balance.totals, field))
+        groups.append([("r", row.region_code, field) for row in balance.regions]
+                      + [("t", field)])
+    # Every placement out of one region is into another: the two totals are equal.
+    groups.append([("t", "placements_out"), ("t", "placements_in")])
+    groups.append([("t", "bed_nights_out"), ("t", "bed_nights_in")])
+    flow_groups: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
+    for flow in flows:
+        origin, destination = flow.origin_region_code, flow.destination_region_code
+        for measure, value, count in (("placements", flow.placements, flow.placements),
+                                      ("bed_nights", flow.bed_nights, flow.present)):
+            key = ("f", origin, destination, measure)
+            values[key], behind[key] = value, count
+            if origin == destination:
+                flow_groups.setdefault((origin, f"{measure}_own"), []).append(key)
+            else:
+                flow_groups.setdefault((origin, f"{measure}_out"), []).append(key)
+                flow_groups.setdefault((destination, f"{measure}_in"), []).append(key)
+    for (code, field), keys in flow_groups.items():
+        groups.append([("r", code, field), *keys])
+    hidden = suppressed_cells(period, values, behind, groups)
+
+    def figures(prefix: tuple[str, ...], source: object) -> dict[str, Any]:
+        shown = {field: None if (*prefix, field) in hidden else getattr(source, field)
+                 for field in SHOWN_FIELDS}
+        return {**shown, "suppressed": any(value is None for value in shown.values())}
+
+    regions = [ShownRegion(region_code=row.region_code, name=row.name,
+                           **figures(("r", row.region_code), row))
+               for row in balance.regions]
+    totals = ShownFigures(**figures(("t",), balance.totals))
+    shown_flows = []
+    for flow in flows:
+        pair = ("f", flow.origin_region_code, flow.destination_region_code)
+        placements = None if (*pair, "placements") in hidden else flow.placements
+        bed_nights = None if (*pair, "bed_nights") in hidden else flow.bed_nights
+        shown_flows.append(ShownFlow(flow.origin_region_code, flow.destination_region_code,
+                                     placements, bed_nights,
+                                     placements is None or bed_nights is None))
+    return ShownBalance(period, balance.as_of, regions, totals), shown_flows

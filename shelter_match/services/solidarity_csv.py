@@ -2,7 +2,8 @@
 
 UTF-8 text, a header line, one row per region or flow, CRLF line ends. Text cells that a
 spreadsheet would read as a formula get a leading apostrophe (region names come from an
-editable data file); numbers stay numbers, negative ones included.
+editable data file); numbers stay numbers, negative ones included. A suppressed figure
+(null in JSON) is an empty cell; `suppressed` is true or false.
 """
 
 from __future__ import annotations
@@ -12,13 +13,17 @@ import io
 from collections.abc import Iterable, Sequence
 
 REGION_COLUMNS = ("region_code", "name", "placements_out", "placements_in", "placements_own",
-                  "bed_nights_out", "bed_nights_in", "net_bed_nights", "bed_nights_own")
-FLOW_COLUMNS = ("origin_region_code", "destination_region_code", "placements", "bed_nights")
+                  "bed_nights_out", "bed_nights_in", "net_bed_nights", "bed_nights_own",
+                 "suppressed")
+FLOW_COLUMNS = ("origin_region_code", "destination_region_code", "placements", "bed_nights",
+                "suppressed")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 
 
 def spreadsheet_safe(value: object) -> object:
-    """Return a cell value that no spreadsheet will run as a formula."""
+    """Return a cell value that no spreadsheet will run as a formula (a flag as true/false)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, str) and value.lstrip(" ").startswith(FORMULA_STARTS):
         return "'" + value
     return value

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from shelter_match.clock import FrozenClock
 from shelter_match.db import create_database_engine
 from shelter_match.models import Hold, Placement, Unit
+from shelter_match.services import quotas
 from tests.factories import make_caller, make_location, make_request
 from tests.live import running_service
 from tests.placement_checks import booking_problems
@@ -57,6 +58,10 @@ def city(postgres_url):
     engine = create_database_engine(postgres_url)
     with Session(engine) as session, session.begin():
         worker = make_caller(session, clock, "crisis_worker")
+        # Hundreds of requests within the hour: far beyond a person's quota.
+        quotas.set_user_quotas(session, worker.user.name,
+                               {"requests_per_hour": 1000, "proposals_per_hour": 1000},
+                               actor=None, now=clock.now())
         racing = make_location(session, clock, region_code="GM0014", lat=53.22, lon=6.57,
                                units=tuple((f"R{i}", 2) for i in range(ROUNDS)))
         spread = make_location(session, clock, region_code="GM0014", lat=53.21, lon=6.56,

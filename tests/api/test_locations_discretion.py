@@ -124,3 +124,24 @@ def test_no_audit_detail_or_log_holds_a_secret(client, session, clock, caplog):
     for secret in SECRETS:
         assert secret not in details
         assert secret not in caplog.text
+
+
+def test_only_writers_see_when_a_units_hold_ends(client, session, clock):
+    """held_until follows one case: admin and own coordinator only (CONTRACT 4.1)."""
+    location = make_location(session, clock, region_code="GM0014", units=(("A", 2),))
+    from shelter_match.models import Unit
+
+    unit_id = session.scalars(select(Unit.id).where(Unit.location_id == location.id)).one()
+    hold_unit_for_test(session, clock, unit_id)
+    callers = {
+        "admin": make_caller(session, clock, "admin"),
+        "own": make_caller(session, clock, "coordinator", location_ids=(location.id,)),
+        "other": make_caller(session, clock, "coordinator"),
+        "reviewer": make_caller(session, clock, "region_reviewer"),
+        "worker": make_caller(session, clock, "crisis_worker"),
+    }
+    for who, caller in callers.items():
+        body = client.get(f"/api/v1/locations/{location.id}", headers=caller.headers).get_json()
+        [unit] = body["units"]
+        assert unit["status"] == "held"
+        assert ("held_until" in unit) == (who in ("admin", "own")), who

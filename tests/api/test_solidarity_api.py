@@ -12,9 +12,11 @@ from tests.factories import make_caller, make_location, make_placement
 PROBLEM = "application/problem+json"
 YEAR = "from=2026-01-01&to=2026-12-31"
 REGION_FIELDS = {"region_code", "name", "placements_out", "placements_in", "placements_own",
-                 "bed_nights_out", "bed_nights_in", "net_bed_nights", "bed_nights_own"}
-NUMBERS = REGION_FIELDS - {"region_code", "name"}
-FLOW_FIELDS = ["origin_region_code", "destination_region_code", "placements", "bed_nights"]
+                 "bed_nights_out", "bed_nights_in", "net_bed_nights", "bed_nights_own",
+                 "suppressed"}
+NUMBERS = REGION_FIELDS - {"region_code", "name", "suppressed"}
+FLOW_FIELDS = ["origin_region_code", "destination_region_code", "placements", "bed_nights",
+               "suppressed"]
 CSV_HEADERS = {"Accept": "text/csv"}
 
 
@@ -62,16 +64,16 @@ def test_reviewers_and_admins_see_every_region(client, session, clock, history, 
     assert body["as_of"] == "2026-11-22T03:00:00Z"
     assert len(body["regions"]) == 35
     assert all(set(row) == REGION_FIELDS for row in body["regions"])
-    assert set(body["totals"]) == NUMBERS
+    assert set(body["totals"]) == NUMBERS | {"suppressed"}
     rows = {row["region_code"]: row for row in body["regions"]}
     # Open since 1 Nov 11:00 local until 22 Nov 04:00: 21 nights for 3 people.
     assert rows["GM0599"] == {
         "region_code": "GM0599", "name": "Rotterdam", "placements_out": 1, "placements_in": 1,
         "placements_own": 0, "bed_nights_out": 63, "bed_nights_in": 4, "net_bed_nights": -59,
-        "bed_nights_own": 0}
+        "bed_nights_own": 0, "suppressed": False}
     assert rows["GM0344"]["placements_own"] == 1 and rows["GM0344"]["bed_nights_own"] == 4
     assert rows["GM0935"] == {"region_code": "GM0935", "name": "Maastricht",
-                              **dict.fromkeys(NUMBERS, 0)}
+                              **dict.fromkeys(NUMBERS, 0), "suppressed": False}
     totals = body["totals"]
     assert totals["placements_out"] == totals["placements_in"] == 2
     assert totals["bed_nights_out"] == totals["bed_nights_in"] == 67
@@ -84,11 +86,11 @@ def test_flows_list_the_pairs(client, reviewer, history):
     assert response.status_code == 200
     assert response.get_json() == [
         {"origin_region_code": "GM0014", "destination_region_code": "GM0599",
-         "placements": 1, "bed_nights": 4},
+         "placements": 1, "bed_nights": 4, "suppressed": False},
         {"origin_region_code": "GM0344", "destination_region_code": "GM0344",
-         "placements": 1, "bed_nights": 4},
+         "placements": 1, "bed_nights": 4, "suppressed": False},
         {"origin_region_code": "GM0599", "destination_region_code": "GM0344",
-         "placements": 1, "bed_nights": 63},
+         "placements": 1, "bed_nights": 63, "suppressed": False},
     ]
 
 
@@ -105,9 +107,10 @@ def test_csv_has_a_header_and_the_same_rows(client, reviewer, history):
     header, *rows = parse_csv(response)
     assert header == ["region_code", "name", "placements_out", "placements_in",
                       "placements_own", "bed_nights_out", "bed_nights_in", "net_bed_nights",
-                      "bed_nights_own"]
-    assert rows == [[str(row[field]) for field in header] for row in json_rows]
-    assert "GM0599,Rotterdam,1,1,0,63,4,-59,0" in response.get_data(as_text=True)
+                      "bed_nights_own", "suppressed"]
+    assert rows == [[str(row[field]).lower() if field == "suppressed" else str(row[field])
+                     for field in header] for row in json_rows]
+    assert "GM0599,Rotterdam,1,1,0,63,4,-59,0,false" in response.get_data(as_text=True)
 
 
 def test_flows_as_csv(client, reviewer, history):
@@ -116,12 +119,15 @@ def test_flows_as_csv(client, reviewer, history):
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert 'filename="solidarity-flows-2026-01-01-2026-12-31.csv"' in \
         response.headers["Content-Disposition"]
-    assert parse_csv(response) == [FLOW_FIELDS, ["GM0014", "GM0599", "1", "4"],
-                                   ["GM0344", "GM0344", "1", "4"],
-                                   ["GM0599", "GM0344", "1", "63"]]
+    assert parse_csv(response) == [FLOW_FIELDS, ["GM0014", "GM0599", "1", "4", "false"],
+                                   ["GM0344", "GM0344", "1", "4", "false"],
+                                   ["GM0599", "GM0344", "1", "63", "false"]]
     empty = client.get("/api/v1/solidarity/flows?from=2020-01-01&to=2020-01-31",
                        headers={**reviewer.headers, **CSV_HEADERS})
-    assert parse_csv(empty) == [FLOW_FIELDS]
+    # A short period lists every pair, all hidden (CONTRACT 4.1; test_solidarity_suppression).
+    header, *rows = parse_csv(empty)
+    assert header == FLOW_FIELDS and len(rows) == 35 * 35
+    assert all(row[2:] == ["", "", "true"] for row in rows)
 
 
 @pytest.mark.parametrize("name", ["=HYPERLINK(\"http://evil\",\"x\")", "+1+1", "-2+3",

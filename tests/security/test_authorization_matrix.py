@@ -75,6 +75,8 @@ POST   /api/v1/placements/{placement_id}/discharge                401 401 403 40
 POST   /api/v1/placements/{placement_id}/arrival                  401 401 403 403 200 404 403 200
 POST   /api/v1/placements/{placement_id}/no-show                  401 401 403 403 200 404 403 200
 POST   /api/v1/batch-proposals                                    401 401 200 422 403 403 403 200
+GET    /api/v1/users/{name}/quotas                                401 401 403 403 403 403 403 200
+PUT    /api/v1/users/{name}/quotas                                401 401 403 403 403 403 403 200
 """
 
 
@@ -124,6 +126,7 @@ def call_details(world: dict, method: str, path: str) -> tuple[str, dict | None]
             {"unit_id": world["ids"]["free_unit_id"]},
         ("POST", "/api/v1/placements/{placement_id}/discharge"): {},
         ("POST", "/api/v1/batch-proposals"): {"request_ids": [world["ids"]["request_id"]]},
+        ("PUT", "/api/v1/users/{name}/quotas"): {"proposals_per_hour": 600},
     }
     # Commands without a body (cancel, confirm, release, a confirmation) send none.
     return url + query, bodies.get((method, path))

@@ -34,7 +34,8 @@ def placed_network(session, clock):
 def test_dashboard_shows_every_region_a_chart_and_the_flows(client, session, clock):
     placed_network(session, clock)
     signed_in(client, make_person(session, clock, "region_reviewer", region_code="GM0344"))
-    response = client.get("/regio?van=2026-11-01&tot=2026-11-22")
+    # 92 days: the shortest period whose small counts are shown (CONTRACT 4.1).
+    response = client.get("/regio?van=2026-08-23&tot=2026-11-22")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     body = html[html.index("<tbody>", html.index('id="table-heading"')):]
@@ -46,7 +47,7 @@ def test_dashboard_shows_every_region_a_chart_and_the_flows(client, session, clo
     # The chart: an image with a title and a description, text labels with signs.
     svg = html[html.index("<svg"):html.index("</svg>")]
     assert 'role="img"' in svg and "<title" in svg and "<desc" in svg
-    assert "Netto bednachten per regio, 2026-11-01 tot en met 2026-11-22" in svg
+    assert "Netto bednachten per regio, 2026-08-23 tot en met 2026-11-22" in svg
     assert ">+9<" in svg and ">\u22129<" in svg  # Groningen took in 9, Rotterdam sent 9
     flows = html[html.index('id="flows-heading"'):html.index('id="table-heading"')]
     assert "Rotterdam" in flows and "Groningen" in flows and "Utrecht" not in flows

@@ -72,6 +72,7 @@ POLICY_LABELS = {
     "hold_extension_minutes": _l("A hold may be extended once by (minutes)"),
     "address_view_minutes": _l("After confirming, the address page can be opened again for "
                                "(minutes)"),
+    "quotas": _l("Hourly quotas per user"),
 }
 NIGHT_LABELS = {"from": _l("From"), "to": _l("Until")}
 PLACE_KINDS = {"gemeente": _l("Municipality"), "place": _l("Town or village")}

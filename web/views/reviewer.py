@@ -22,7 +22,7 @@ from web.pages import db_session, now, render
 blp = Blueprint("reviewer", __name__, url_prefix="/regio")
 
 ROLES = ("region_reviewer", "admin")
-DEFAULT_DAYS = 90
+DEFAULT_DAYS = solidarity.SHORT_PERIOD_DAYS  # the shortest period shown whole
 TOP_FLOWS = 10
 
 
@@ -59,13 +59,17 @@ def home():
     form = Form(request.args)
     period = _period(form)
     session = db_session()
-    balance = solidarity.region_balances(session, period, now())
+    # As the API shows them: a short period's small counts are hidden (null), and so is
+    # whatever would give them away; nothing on the page is ordered by a hidden figure.
+    balance, shown_flows = solidarity.shown_solidarity(session, period, now())
     names = {row.region_code: row.name for row in balance.regions}
-    flows = [flow for flow in solidarity.region_flows(session, period, now())
-             if flow.origin_region_code != flow.destination_region_code]
-    flows.sort(key=lambda flow: (-flow.bed_nights, -flow.placements,
+    flows = [flow for flow in shown_flows
+             if flow.origin_region_code != flow.destination_region_code
+             and not flow.suppressed]
+    flows.sort(key=lambda flow: (-(flow.bed_nights or 0), -(flow.placements or 0),
                                  flow.origin_region_code, flow.destination_region_code))
-    ranked = sorted(balance.regions, key=lambda row: (-row.net_bed_nights, row.name))
+    ranked = sorted(balance.regions, key=lambda row: (row.net_bed_nights is None,
+                                                      -(row.net_bed_nights or 0), row.name))
     chart = net_bed_nights_chart(
         [(row.name, row.net_bed_nights) for row in ranked],
         title=_("Net bed-nights per region, %(start)s to %(end)s", start=period.start,
@@ -74,10 +78,15 @@ def home():
                       "of the line: the region took in more bed-nights than it placed "
                       "elsewhere; left: fewer. The same figures are in the table below."),
         axis_label=_("net bed-nights (in − out)"),
+        hidden_label=_("hidden"),
     )
     return render("reviewer/home.html", status=422 if form.errors else 200, form=form,
                   period=period, balance=balance, flows=flows[:TOP_FLOWS], names=names,
-                  chart=chart, own_region=current_principal().region_code)
+                  chart=chart, own_region=current_principal().region_code,
+                  suppressed=any(row.suppressed for row in balance.regions)
+                  or balance.totals.suppressed,
+                  small_count=solidarity.SMALL_COUNT,
+                  short_days=solidarity.SHORT_PERIOD_DAYS)
 
 
 @blp.get("/solidariteit.csv")
@@ -85,7 +94,7 @@ def home():
 def download():
     """Download every region's balance for the period as CSV (as the API gives it)."""
     period = _period(Form(request.args))
-    balance = solidarity.region_balances(db_session(), period, now())
+    balance, _flows = solidarity.shown_solidarity(db_session(), period, now())
     return _csv(solidarity_csv.balance_csv(balance.regions), "solidarity", period)
 
 
@@ -94,7 +103,7 @@ def download():
 def download_flows():
     """Download the flows between regions for the period as CSV (as the API gives it)."""
     period = _period(Form(request.args))
-    flows = solidarity.region_flows(db_session(), period, now())
+    _balance, flows = solidarity.shown_solidarity(db_session(), period, now())
     return _csv(solidarity_csv.flows_csv(flows), "solidarity-flows", period)
 
 
