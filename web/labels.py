@@ -20,6 +20,12 @@ LEVEL_HINTS = {
     "rood": _l("extreme threat: a secret, secured location far away"),
 }
 
+TARGET_GROUPS = {
+    "women": _l("Women"),
+    "men": _l("Men"),
+    "all": _l("Women and men"),
+}
+
 FEATURES = {
     "wheelchair_accessible": _l("Wheelchair accessible"),
     "pets_allowed": _l("Pets allowed"),

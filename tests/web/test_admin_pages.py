@@ -161,3 +161,17 @@ def test_only_an_admin_moves_a_gemeente(client, session, clock):
     assert post(client, "/beheer/regios/verplaatsen",
                 {"gemeente": "GM0606", "region_code": "GM0599"}).status_code == 403
     assert session.get(RegionGemeente, "GM0606").region_code == "GM0622"
+
+
+def test_a_location_takes_a_target_group_and_a_boys_age_limit(client, session, clock):
+    signed_in(client, make_person(session, clock, "admin"))
+    page = client.get("/beheer/locaties/nieuw").get_data(as_text=True)
+    assert 'name="target_group"' in page and 'for="accepts_boys_up_to_age"' in page
+    response = post(client, "/beheer/locaties/nieuw", {
+        **NEW, "target_group": "all", "accepts_boys_up_to_age": "12"})
+    assert response.status_code == 303
+    location = session.scalar(select(Location).where(Location.name == "Huis aan de Vecht"))
+    assert (location.target_group, location.accepts_boys_up_to_age) == ("all", 12)
+    bad = post(client, "/beheer/locaties/nieuw", {**NEW, "name": "Ander Huis",
+                                                  "accepts_boys_up_to_age": "40"})
+    assert bad.status_code == 422

@@ -86,6 +86,16 @@ def _level_options() -> list[tuple[str, str]]:
     return [(code, str(text)) for code, text in labels.LEVELS.items()]
 
 
+def _target_group_options() -> list[tuple[str, str]]:
+    return [(code, str(text)) for code, text in labels.TARGET_GROUPS.items()]
+
+
+def _boys_age(form: Form) -> int | None:
+    """Return the boys' age limit of the form; empty means no limit."""
+    return form.integer("accepts_boys_up_to_age") if form.text("accepts_boys_up_to_age") \
+        else None
+
+
 def _feature_options() -> list[tuple[str, str]]:
     return [(code, str(text)) for code, text in labels.FEATURES.items()]
 
@@ -110,7 +120,7 @@ def new_location():
     """Create a location with its first units."""
     form = Form(request.form)
     if request.method == "GET":
-        return _new_location_page(form, {"accepts_night_intake": True})
+        return _new_location_page(form, {"accepts_night_intake": True, "target_group": "women"})
     units = []
     for index in range(NEW_UNIT_ROWS):
         label = form.text(f"units-{index}-label")
@@ -127,6 +137,8 @@ def new_location():
         accepts_night_intake=form.flag("accepts_night_intake"),
         units=units,
         place=form.text("place") or None,
+        target_group=form.text("target_group") or None,
+        accepts_boys_up_to_age=_boys_age(form),
     )
     if not form.errors:
         try:
@@ -143,7 +155,8 @@ def new_location():
 def _new_location_page(form: Form, values: Any, status: int = 200):
     return render("admin/new_location.html", status=status, form=form, values=values,
                   regions=_region_options(), levels=_level_options(),
-                  features=_feature_options(), unit_rows=range(NEW_UNIT_ROWS))
+                  features=_feature_options(), unit_rows=range(NEW_UNIT_ROWS),
+                  target_groups=_target_group_options())
 
 
 @blp.route("/locaties/<location_id>", methods=["GET", "POST"])
@@ -162,6 +175,10 @@ def location(location_id: str):
             "accepts_night_intake": form.flag("accepts_night_intake"),
             # Empty: the place that holds the point (derived again).
             "place": form.text("place") or None,
+            "accepts_boys_up_to_age": _boys_age(form),
+            # An older form without the choice keeps what the location has.
+            **({"target_group": form.text("target_group")} if form.text("target_group")
+               else {}),
         }
         if not form.errors:
             try:
@@ -178,7 +195,8 @@ def location(location_id: str):
     return render("admin/location.html", status=422 if form.errors else 200, form=form,
                   location=detail, values=values, region_name=dict(_region_options()).get(
                       detail.region_code, detail.region_code),
-                  levels=_level_options(), features=_feature_options())
+                  levels=_level_options(), features=_feature_options(),
+                  target_groups=_target_group_options())
 
 
 @blp.post("/locaties/<location_id>/eenheden")
