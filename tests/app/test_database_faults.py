@@ -12,14 +12,16 @@ import sqlite3
 import threading
 import time
 
+import psycopg
 import pytest
+from psycopg import errors as psycopg_errors
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.orm import Session
 
 from api.database import db_session
 from shelter_match.clock import FrozenClock
 from shelter_match.config import DatabaseTimeouts
-from shelter_match.db import create_database_engine
+from shelter_match.db import create_database_engine, is_database_unavailable
 from testbed.databases import POSTGRES_ADMIN_URL, create_migrated_database
 from testbed.live import free_port
 from tests.conftest import NIGHT
@@ -206,3 +208,28 @@ def test_the_client_deadline_spares_a_listen_that_waits_longer(postgres_url):
     finally:
         listener.close()
         engine.dispose()
+
+
+def _wrapped(original: Exception) -> Exception:
+    from sqlalchemy.exc import DBAPIError
+
+    return DBAPIError.instance("SELECT 1", {}, original, type(original).__mro__[-2])
+
+
+@pytest.mark.parametrize("original, unavailable", [
+    (psycopg_errors.LockNotAvailable("lock timeout"), True),
+    (psycopg_errors.QueryCanceled("statement timeout"), True),
+    (psycopg_errors.AdminShutdown("terminating connection"), True),
+    (psycopg_errors.CannotConnectNow("the database system is starting up"), True),
+    (psycopg_errors.TooManyConnections("too many clients"), True),
+    (psycopg_errors.DeadlockDetected("deadlock"), True),
+    (psycopg.OperationalError("server closed the connection unexpectedly"), True),
+    (psycopg_errors.UniqueViolation("duplicate key"), False),
+    (psycopg_errors.UndefinedTable("no such relation"), False),
+    (sqlite3.OperationalError("database is locked"), True),
+    (sqlite3.OperationalError("no such table: units"), False),
+    (sqlite3.IntegrityError("UNIQUE constraint failed"), False),
+])
+def test_which_database_errors_mean_unavailable(original, unavailable):
+    """An outage is 503; a constraint or a bug stays what it is (409, 500)."""
+    assert is_database_unavailable(_wrapped(original)) is unavailable
