@@ -13,6 +13,7 @@ def init_app(app: Flask) -> None:
     from api.docs import docs_blueprint
     from api.resources import (
         batch_proposals,
+        escalation,
         health,
         holds,
         locations,
@@ -46,7 +47,7 @@ def init_app(app: Flask) -> None:
     api = Api(app)
     for module in (
         health, regions, places, policy, locations, units, solidarity,
-        placement_requests, holds, placements, batch_proposals,
+        placement_requests, holds, placements, batch_proposals, escalation,
     ):
         api.register_blueprint(module.blp)
     app.register_blueprint(docs_blueprint)

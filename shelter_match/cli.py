@@ -113,21 +113,27 @@ def _expiry(now: datetime, days: int | None) -> datetime | None:
 @user.command("add")
 @click.argument("name")
 @click.option("--role", required=True, help=f"One of: {', '.join(ROLES)}.")
-@click.option("--region", "region_code", help="Region code (region_reviewer).")
+@click.option("--region", "region_codes", multiple=True,
+              help="Region code: one for a region_reviewer; any number for a duty_officer "
+                   "(none: the national duty).")
 @click.option("--location", "location_ids", multiple=True, help="Location id (coordinator).")
 @expires_option
 @pass_context
-def user_add(context: CommandContext, name: str, role: str, region_code: str | None,
+def user_add(context: CommandContext, name: str, role: str, region_codes: tuple[str, ...],
              location_ids: tuple[str, ...], expires_in_days: int | None) -> None:
     """Create a user and print her new API token on the last line."""
     context.require_schema()
+    if role != "duty_officer" and len(region_codes) > 1:
+        raise ValidationFailed({"region": ["Only a duty_officer may have several regions."]})
     now = context.clock.now()
     with context.sessions.begin() as session:
         created, token = users.create_user(
             session,
             name=name,
             role=role,
-            region_code=region_code,
+            region_code=(region_codes[0] if region_codes and role != "duty_officer"
+                         else None),
+            duty_region_codes=region_codes if role == "duty_officer" else (),
             location_ids=location_ids,
             now=now,
             token_expires_at=_expiry(now, expires_in_days),

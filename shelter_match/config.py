@@ -27,6 +27,11 @@ class Settings:
     secret_key: str | None = None
     # How many reverse proxies in front of us may set X-Forwarded-For (0: none).
     proxy_count: int = 0
+    # Notifications: the SMTP server (smtp://host:port), the sender, and the service's
+    # public address for the links in them.
+    smtp_url: str | None = None
+    mail_from: str = "shelter-match@localhost"
+    base_url: str = "http://127.0.0.1:8000"
 
     @property
     def is_sqlite(self) -> bool:
@@ -72,7 +77,27 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         instance_path=instance_path,
         secret_key=environ.get("SHELTER_MATCH_SECRET_KEY") or None,
         proxy_count=_proxy_count(environ.get("SHELTER_MATCH_PROXY_COUNT", "0")),
+        smtp_url=_smtp_url(environ.get("SHELTER_MATCH_SMTP_URL", "").strip() or None),
+        mail_from=environ.get("SHELTER_MATCH_MAIL_FROM") or "shelter-match@localhost",
+        base_url=environ.get("SHELTER_MATCH_BASE_URL") or "http://127.0.0.1:8000",
     )
+
+
+def _smtp_url(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(raw)
+        port = parts.port
+    except ValueError:
+        port, parts = None, None
+    if parts is None or parts.scheme not in ("smtp", "smtp+starttls") or not parts.hostname \
+            or (port is not None and not 0 < port < 65536):
+        raise ConfigError("SHELTER_MATCH_SMTP_URL must look like smtp://host:port "
+                          "(or smtp+starttls://user:password@host:port).")
+    return raw
 
 
 def _proxy_count(raw: str) -> int:

@@ -63,6 +63,9 @@ class Case:
     # given as a place name: every distance from the danger is shortened by this much, so it
     # stays a lower bound of the distance from wherever the danger really is.
     danger_uncertainty_km: float = 0.0
+    # A duty officer's override (CONTRACT 4.5): this rood case may stay in her origin
+    # region. It lifts that one rule only; no distance or safety rule is ever relaxed.
+    rood_in_origin_region_allowed: bool = False
 
     def __post_init__(self) -> None:
         _check_level(self.risk_level, "risk_level")

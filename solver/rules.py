@@ -34,7 +34,8 @@ def screen(case: Case, network: Network, rules: Rules) -> Screening:
     risk = LEVEL_RANK[case.risk_level]
     min_distance_km = rules.min_distance_km[case.risk_level]
     origin_region = network.region_of(case.origin_region_code)
-    must_leave_origin = case.risk_level == "rood" and rules.rood_outside_origin_region
+    must_leave_origin = (case.risk_level == "rood" and rules.rood_outside_origin_region
+                         and not case.rood_in_origin_region_allowed)
 
     # Whole metres, rounded down: a lower bound stays a lower bound. The danger may lie up to
     # its uncertainty away from the given point, so (triangle inequality) subtract that too.

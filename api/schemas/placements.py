@@ -9,6 +9,7 @@ from typing import Any
 import marshmallow as ma
 
 from api.reasons import sentences
+from api.schemas.escalation import OverrideSchema
 from api.schemas.fields import UTCDateTime, drop_unless
 from shelter_match.models import OUTCOMES
 from shelter_match.services.proposals import score_of
@@ -140,6 +141,8 @@ class PlacementRequestSchema(ma.Schema):
         "description": "Only for the crisis worker who made the request (absent for others)."})
     active_hold = ma.fields.Nested(ActiveHoldSchema, allow_none=True)
     placement_id = ma.fields.String(allow_none=True)
+    overrides = ma.fields.List(ma.fields.Nested(OverrideSchema), metadata={
+        "description": "A duty officer's exceptions to this request's rules, with her reason."})
 
     @ma.post_dump(pass_original=True)
     def leave_out_points(self, data: dict[str, Any], original: Any, **_kwargs: Any

@@ -1,11 +1,13 @@
 import marshmallow as ma
 
 from shelter_match.services.policy import (
+    DEFAULT_ESCALATION_MINUTES,
     DEFAULT_PLACE_RADIUS_KM,
     DEFAULT_POLICY,
     DEFAULT_WEIGHTS,
     MAX_CLOSE_OPEN_REQUESTS_AFTER_DAYS,
     MAX_DISTANCE_KM,
+    MAX_ESCALATION_MINUTES,
     MAX_HOLD_MINUTES,
     MAX_PLACE_RADIUS_KM,
     MAX_STALE_AFTER_HOURS,
@@ -62,6 +64,19 @@ class PlaceRadiusSchema(ma.Schema):
                               metadata={"description": "A town or village (not a gemeente)."})
 
 
+def _escalation(level: str) -> ma.fields.Integer:
+    return ma.fields.Integer(strict=True, load_default=DEFAULT_ESCALATION_MINUTES[level],
+                             validate=Range(1, MAX_ESCALATION_MINUTES))
+
+
+class EscalationMinutesSchema(ma.Schema):
+    """Minutes without a placement after which a request escalates, per risk level."""
+
+    groen = _escalation("groen")
+    oranje = _escalation("oranje")
+    rood = _escalation("rood")
+
+
 class PolicySchema(ma.Schema):
     """The placement policy. PUT replaces it whole (a key left out takes its default); it
     applies to what happens next."""
@@ -101,4 +116,11 @@ class PolicySchema(ma.Schema):
                                  "name, per kind (gemeente; place: a woonplaats, postcode or "
                                  "town abroad). The place's own extent (a radius that covers "
                                  "it) counts when it is larger (optional; 5 km)."},
+    )
+    escalation_minutes = ma.fields.Nested(
+        EscalationMinutesSchema, load_default=lambda: dict(DEFAULT_ESCALATION_MINUTES),
+        metadata={"description": "A request open or waiting this many minutes without a "
+                                 "placement escalates to its origin region's duty officers, "
+                                 "after twice as long to the national duty (optional; rood "
+                                 "60, oranje 240, groen 1440)."},
     )

@@ -1,6 +1,15 @@
 """The data model. Import models from here: `from shelter_match.models import Unit`."""
 
 from shelter_match.models.base import Base, new_id
+from shelter_match.models.escalation import (
+    DeliveryAttempt,
+    ImmediateEscalation,
+    Notification,
+    NotificationChannel,
+    NotificationDelivery,
+    RequestOverride,
+    user_duty_regions,
+)
 from shelter_match.models.network import UNIT_CHANGE_CAUSES, Location, Region, Unit, UnitChange
 from shelter_match.models.people import ROLES, ApiToken, User, user_locations
 from shelter_match.models.placements import (
@@ -31,17 +40,24 @@ __all__ = [
     "AuditLink",
     "AuthFailureWindow",
     "Base",
+    "DeliveryAttempt",
     "Hold",
     "IdempotencyKey",
+    "ImmediateEscalation",
     "Location",
+    "Notification",
+    "NotificationChannel",
+    "NotificationDelivery",
     "Placement",
     "PlacementRequest",
     "PolicyRecord",
     "Region",
     "RegionGemeente",
+    "RequestOverride",
     "Unit",
     "UnitChange",
     "User",
     "new_id",
+    "user_duty_regions",
     "user_locations",
 ]

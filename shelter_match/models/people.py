@@ -13,7 +13,7 @@ from shelter_match.models.base import Base, UTCDateTime, id_column, in_list_chec
 if TYPE_CHECKING:
     from shelter_match.models.network import Location
 
-ROLES = ("crisis_worker", "coordinator", "region_reviewer", "admin")
+ROLES = ("crisis_worker", "coordinator", "region_reviewer", "duty_officer", "admin")
 
 # A coordinator's scope: the locations she keeps.
 user_locations = Table(

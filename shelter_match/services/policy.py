@@ -37,6 +37,10 @@ DEFAULT_WEIGHTS: dict[str, int] = {name: getattr(Weights(), name) for name in WE
 # gazetteer entry: a gemeente or a place (town, village).
 PLACE_KINDS = ("gemeente", "place")
 DEFAULT_PLACE_RADIUS_KM: dict[str, int] = {"gemeente": 5, "place": 5}
+# A request open or waiting this long without a placement escalates to its origin region's
+# duty officers, and after twice as long to the national duty (CONTRACT 4.4).
+DEFAULT_ESCALATION_MINUTES: dict[str, int] = {"rood": 60, "oranje": 240, "groen": 1440}
+MAX_ESCALATION_MINUTES = 7 * 24 * 60
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,9 @@ class Policy:
     # retention run, so that its client details are purged in turn. Never a request on
     # the waiting list: waiting is not being left open.
     close_open_requests_after_days: int = 30
+    escalation_minutes: dict[str, int] = field(
+        default_factory=lambda: dict(DEFAULT_ESCALATION_MINUTES)
+    )
 
     def as_document(self) -> dict[str, Any]:
         return asdict(self)
@@ -102,6 +109,12 @@ def validate_document(document: dict[str, Any]) -> Policy:
     weights = _whole_numbers(document, "ranking_weights", DEFAULT_WEIGHTS, MAX_WEIGHT, errors)
     radii = _whole_numbers(document, "danger_place_radius_km", DEFAULT_PLACE_RADIUS_KM,
                            MAX_PLACE_RADIUS_KM, errors)
+    escalation = _whole_numbers(document, "escalation_minutes", DEFAULT_ESCALATION_MINUTES,
+                                MAX_ESCALATION_MINUTES, errors)
+    for level, minutes in escalation.items():
+        if minutes == 0 and f"escalation_minutes.{level}" not in errors:
+            errors[f"escalation_minutes.{level}"] = [
+                f"Must be a whole number from 1 to {MAX_ESCALATION_MINUTES}."]
     if errors:
         raise ValidationFailed(errors)
     return Policy(
@@ -113,6 +126,7 @@ def validate_document(document: dict[str, Any]) -> Policy:
         danger_place_radius_km=radii,
         close_open_requests_after_days=document.get(
             "close_open_requests_after_days", Policy.close_open_requests_after_days),
+        escalation_minutes=escalation,
     )
 
 

@@ -98,6 +98,9 @@ def case_of(request: PlacementRequest, policy: Policy) -> solver_model.Case:
         excluded_region_codes=frozenset(request.excluded_region_codes),
         excluded_location_ids=frozenset(request.excluded_location_ids),
         danger_uncertainty_km=danger_uncertainty_km(request, policy),
+        # A duty officer's override (services.overrides); read with the request.
+        rood_in_origin_region_allowed=bool(
+            getattr(request, "rood_in_origin_region_allowed", False)),
     )
 
 

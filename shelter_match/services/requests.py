@@ -11,8 +11,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
@@ -103,6 +104,8 @@ class RequestView:
     show_points: bool = False
     danger: PointView | None = None
     current: PointView | None = None
+    # A duty officer's overrides of this request's rules (services.overrides), shown on it.
+    overrides: list[Any] = field(default_factory=list)
 
 
 def danger_uncertainty_km(request: PlacementRequest, policy: Policy) -> float:
@@ -240,6 +243,25 @@ def case_reference_errors(reference: str, *, today: date | None = None) -> list[
     if not any(ch.isdigit() for ch in reference):
         return ["Must contain a digit: a pseudonymous reference such as VT-2026-0042, "
                 "never a name."]
+    return []
+
+
+def free_text_errors(text: str, *, max_length: int, today: date | None = None) -> list[str]:
+    """Return why a free text (a duty officer's reason) is refused: empty, too long, or
+    holding a BSN or a birth date, by the same checks as a case reference."""
+    if not text or not text.strip():
+        return ["Must not be empty."]
+    if len(text) > max_length:
+        return [f"Must be at most {max_length} characters."]
+    if any(not ch.isprintable() for ch in text):
+        return ["Use one line of printable characters."]
+    if any(is_bsn(digits) for digits in _bsn_candidates(text)):
+        return ["Looks like a BSN (nine digits that pass the elfproef): never write a "
+                "citizen service number here."]
+    cutoff = _years_before(today or datetime.now(UTC).date(), BIRTH_DATE_YEARS)
+    if any(written < cutoff for written in _dates_in(text)):
+        return [f"Holds a date more than {BIRTH_DATE_YEARS} years ago, which looks like a "
+                "birth date: write no personal data here."]
     return []
 
 
@@ -445,6 +467,10 @@ def view_requests(
         )
     views = []
     policy = get_policy(session) if requests else None
+    # Imported here: overrides checks its reasons with this module's free-text rules.
+    from shelter_match.services.overrides import overrides_by_request
+
+    overrides = overrides_by_request(session, ids)
     for request in requests:
         hold = holds.get(request.id) if request.status == "open" else None
         status = "held" if hold is not None else request.status
@@ -452,7 +478,8 @@ def view_requests(
         mine = request.created_by == actor.user_id
         points = _points(request, policy) if mine and policy is not None else {}
         views.append(RequestView(request, status, hold, placements.get(request.id),
-                                 show_points=mine, **points))
+                                 show_points=mine, overrides=overrides.get(request.id, []),
+                                 **points))
     return views
 
 

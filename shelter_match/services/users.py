@@ -13,12 +13,12 @@ from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from shelter_match.db import command, rowcount
 from shelter_match.errors import Conflict, NotFound, ValidationFailed
-from shelter_match.models import ROLES, ApiToken, Location, Region, User
+from shelter_match.models import ROLES, ApiToken, Location, Region, User, user_duty_regions
 from shelter_match.services import audit
 from shelter_match.services.auth import Principal, issue_token, principal_for
 
@@ -36,8 +36,12 @@ def create_user(
     location_ids: Sequence[str] = (),
     actor: Principal | None = None,
     token_expires_at: datetime | None = None,
+    duty_region_codes: Sequence[str] = (),
 ) -> tuple[User, str]:
-    """Create a user with one API token; return the user and the token."""
+    """Create a user with one API token; return the user and the token.
+
+    A duty_officer is scoped by `duty_region_codes` (none: the national duty).
+    """
     errors: dict[str, list[str]] = {}
     if not USER_NAME.match(name or ""):
         errors["name"] = ["Use 1-64 letters, digits, '.', '_', '@' or '-'."]
@@ -47,6 +51,12 @@ def create_user(
         errors["region"] = [f"Unknown region code {region_code!r}."]
     if region_code is not None and role != "region_reviewer" and "role" not in errors:
         errors["region"] = ["Only a region_reviewer is scoped to a region."]
+    duty_regions = list(dict.fromkeys(duty_region_codes))
+    for code in duty_regions:
+        if session.get(Region, code) is None:
+            errors.setdefault("region", []).append(f"Unknown region code {code!r}.")
+    if duty_regions and role != "duty_officer" and "role" not in errors:
+        errors["region"] = ["Only a region_reviewer or a duty_officer is scoped to regions."]
     locations = []
     for location_id in dict.fromkeys(location_ids):
         location = session.get(Location, location_id)
@@ -64,6 +74,9 @@ def create_user(
     user.locations = locations
     session.add(user)
     session.flush()
+    if duty_regions:
+        session.execute(insert(user_duty_regions),
+                        [{"user_id": user.id, "region_code": code} for code in duty_regions])
     token = issue_token(session, user, now, expires_at=token_expires_at)
     audit.record(
         session,
@@ -75,6 +88,7 @@ def create_user(
         role=role,
         region_code=region_code,
         location_ids=sorted(location_ids),
+        **({"duty_region_codes": sorted(duty_regions)} if role == "duty_officer" else {}),
     )
     return user, token
 

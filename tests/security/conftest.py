@@ -58,5 +58,6 @@ def world(session, clock):
             "hold_id": hold.id,
             "placement_id": placement.id,
             "code": "GM0622",  # a region (GET /regions/{code})
+            "audience": "duty:GM0599",  # a notification audience
         },
     }

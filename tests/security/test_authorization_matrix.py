@@ -70,7 +70,17 @@ GET    /api/v1/placements                                         401 401 403 40
 GET    /api/v1/placements/{placement_id}                          401 401 403 403 200 404 403 200
 POST   /api/v1/placements/{placement_id}/discharge                401 401 403 403 200 404 403 200
 POST   /api/v1/batch-proposals                                    401 401 200 422 403 403 403 200
+GET    /api/v1/escalations                                        401 401 403 403 403 403 403 200
+GET    /api/v1/waitlist                                           401 401 200 200 403 403 403 200
+POST   /api/v1/placement-requests/{request_id}/overrides          401 401 403 403 403 403 403 409
+GET    /api/v1/notification-channels                              401 401 403 403 403 403 403 200
+GET    /api/v1/notification-channels/{audience}                   401 401 403 403 403 403 403 404
+PUT    /api/v1/notification-channels/{audience}                   401 401 403 403 403 403 403 200
+GET    /api/v1/notification-deliveries                            401 401 403 403 403 403 403 200
 """
+# The duty officer's column is in tests/api/test_escalation.py (a duty officer in and out of
+# her regions). An override of the world's oranje request is 409 even for an admin: only a
+# rood request must leave its region; a channel nobody set is 404.
 
 
 def parse_matrix(text: str) -> dict[tuple[str, str], dict[str, int]]:
@@ -118,6 +128,9 @@ def call_details(world: dict, method: str, path: str) -> tuple[str, dict | None]
             {"unit_id": world["ids"]["free_unit_id"]},
         ("POST", "/api/v1/placements/{placement_id}/discharge"): {},
         ("POST", "/api/v1/batch-proposals"): {"request_ids": [world["ids"]["request_id"]]},
+        ("POST", "/api/v1/placement-requests/{request_id}/overrides"):
+            {"rood_in_origin_region": True, "reason": "Matrix"},
+        ("PUT", "/api/v1/notification-channels/{audience}"): {"email": "dienst@example.org"},
     }
     # Commands without a body (cancel, confirm, release, a confirmation) send none.
     return url + query, bodies.get((method, path))
