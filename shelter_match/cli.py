@@ -115,10 +115,13 @@ def _expiry(now: datetime, days: int | None) -> datetime | None:
 @click.option("--role", required=True, help=f"One of: {', '.join(ROLES)}.")
 @click.option("--region", "region_code", help="Region code (region_reviewer).")
 @click.option("--location", "location_ids", multiple=True, help="Location id (coordinator).")
+@click.option("--organisation", help="Organisation name (crisis_worker): its crisis workers "
+              "share its requests; created on first use. Omitted: she is her own.")
 @expires_option
 @pass_context
 def user_add(context: CommandContext, name: str, role: str, region_code: str | None,
-             location_ids: tuple[str, ...], expires_in_days: int | None) -> None:
+             location_ids: tuple[str, ...], expires_in_days: int | None,
+             organisation: str | None) -> None:
     """Create a user and print her new API token on the last line."""
     context.require_schema()
     now = context.clock.now()
@@ -131,6 +134,7 @@ def user_add(context: CommandContext, name: str, role: str, region_code: str | N
             location_ids=location_ids,
             now=now,
             token_expires_at=_expiry(now, expires_in_days),
+            organisation=organisation,
         )
         click.echo(f"created user {created.name} ({created.role})")
     click.echo(token)

@@ -2,7 +2,7 @@
 
 from shelter_match.models.base import Base, new_id
 from shelter_match.models.network import UNIT_CHANGE_CAUSES, Location, Region, Unit, UnitChange
-from shelter_match.models.people import ROLES, ApiToken, User, user_locations
+from shelter_match.models.people import ROLES, ApiToken, Organisation, User, user_locations
 from shelter_match.models.placements import (
     HOLD_STATUSES,
     OUTCOMES,
@@ -34,6 +34,7 @@ __all__ = [
     "Hold",
     "IdempotencyKey",
     "Location",
+    "Organisation",
     "Placement",
     "PlacementRequest",
     "PolicyRecord",

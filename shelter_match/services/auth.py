@@ -31,6 +31,8 @@ class Principal:
     role: str
     region_code: str | None = None
     location_ids: frozenset[str] = field(default_factory=frozenset)
+    # A crisis worker's organisation (CONTRACT 4.3); None: she is her own, as in v1.
+    organisation_id: str | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -108,4 +110,5 @@ def principal_for(session: Session, user: User) -> Principal:
         role=user.role,
         region_code=user.region_code,
         location_ids=location_ids,
+        organisation_id=user.organisation_id,
     )
