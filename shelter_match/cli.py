@@ -117,10 +117,13 @@ def _expiry(now: datetime, days: int | None) -> datetime | None:
               help="Region code: one for a region_reviewer; any number for a duty_officer "
                    "(none: the national duty).")
 @click.option("--location", "location_ids", multiple=True, help="Location id (coordinator).")
+@click.option("--organisation", help="Organisation name (crisis_worker): its crisis workers "
+              "share its requests; created on first use. Omitted: she is her own.")
 @expires_option
 @pass_context
 def user_add(context: CommandContext, name: str, role: str, region_codes: tuple[str, ...],
-             location_ids: tuple[str, ...], expires_in_days: int | None) -> None:
+             location_ids: tuple[str, ...], expires_in_days: int | None,
+             organisation: str | None) -> None:
     """Create a user and print her new API token on the last line."""
     context.require_schema()
     if role != "duty_officer" and len(region_codes) > 1:
@@ -137,6 +140,7 @@ def user_add(context: CommandContext, name: str, role: str, region_codes: tuple[
             location_ids=location_ids,
             now=now,
             token_expires_at=_expiry(now, expires_in_days),
+            organisation=organisation,
         )
         click.echo(f"created user {created.name} ({created.role})")
     click.echo(token)

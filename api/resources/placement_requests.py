@@ -7,6 +7,7 @@ from api.auth import current_principal, now
 from api.database import db_session
 from api.idempotency import idempotent
 from api.schemas.placements import (
+    CancelSchema,
     PlacementRequestCreateSchema,
     PlacementRequestQueryArgsSchema,
     PlacementRequestSchema,
@@ -29,7 +30,7 @@ class PlacementRequests(MethodView):
     @blp.arguments(PlacementRequestQueryArgsSchema, location="query")
     @blp.response(200, PlacementRequestSchema(many=True))
     def get(self, args):
-        """List my placement requests (admin: all), newest first."""
+        """List my organisation's placement requests (admin: all), newest first."""
         return requests.list_requests(db_session(), actor=current_principal(), now=now(),
                                       status=args.get("status"))
 
@@ -77,14 +78,17 @@ class PlacementRequestById(MethodView):
 @blp.route("/<request_id>/cancel")
 class PlacementRequestCancel(MethodView):
     @blp.requires(*ROLES)
+    @blp.arguments(CancelSchema)
     @blp.response(200, PlacementRequestSchema)
     @blp.alt_response(409, response="CONFLICT", description="The request is placed or "
                       "cancelled already.")
-    def post(self, request_id):
-        """Cancel an open request; its active hold is released (409 once placed)."""
+    def post(self, args, request_id):
+        """Cancel an open request with an optional `outcome`; its active hold is released
+        (409 once placed)."""
         session = db_session()
         principal = current_principal()
-        holds.cancel_request(session, request_id, actor=principal, now=now())
+        holds.cancel_request(session, request_id, actor=principal, now=now(),
+                             outcome=args["outcome"])
         return requests.view_request(session, request_id, actor=principal, now=now())
 
 

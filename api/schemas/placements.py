@@ -136,9 +136,11 @@ class PlacementRequestSchema(ma.Schema):
     excluded_location_ids = ma.fields.List(ma.fields.String(),
                                            attribute="request.excluded_location_ids")
     danger = ma.fields.Nested(PointOutSchema, allow_none=True, metadata={
-        "description": "Only for the crisis worker who made the request (absent for others)."})
+        "description": "Only for the crisis workers of the request's organisation (absent "
+                       "for others)."})
     current = ma.fields.Nested(PointOutSchema, allow_none=True, metadata={
-        "description": "Only for the crisis worker who made the request (absent for others)."})
+        "description": "Only for the crisis workers of the request's organisation (absent "
+                       "for others)."})
     active_hold = ma.fields.Nested(ActiveHoldSchema, allow_none=True)
     placement_id = ma.fields.String(allow_none=True)
     overrides = ma.fields.List(ma.fields.Nested(OverrideSchema), metadata={
@@ -264,6 +266,12 @@ class DischargeSchema(ma.Schema):
     ended_at = ma.fields.AwareDateTime(load_default=None, metadata={
         "description": "When she left (default: now); not before started_at, not in the "
                        "future."})
+
+
+class CancelSchema(ma.Schema):
+    outcome = ma.fields.String(load_default="other", validate=ma.validate.OneOf(OUTCOMES),
+                               metadata={"enum": list(OUTCOMES), "description":
+                                         "Why it closes without a placement (default other)."})
 
 
 class BatchProposalArgsSchema(ma.Schema):

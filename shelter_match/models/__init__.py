@@ -11,7 +11,7 @@ from shelter_match.models.escalation import (
     user_duty_regions,
 )
 from shelter_match.models.network import UNIT_CHANGE_CAUSES, Location, Region, Unit, UnitChange
-from shelter_match.models.people import ROLES, ApiToken, User, user_locations
+from shelter_match.models.people import ROLES, ApiToken, Organisation, User, user_locations
 from shelter_match.models.placements import (
     HOLD_STATUSES,
     OUTCOMES,
@@ -48,6 +48,7 @@ __all__ = [
     "Notification",
     "NotificationChannel",
     "NotificationDelivery",
+    "Organisation",
     "Placement",
     "PlacementRequest",
     "PolicyRecord",

@@ -24,6 +24,20 @@ user_locations = Table(
 )
 
 
+class Organisation(Base):
+    """A crisis service or Veilig Thuis: its crisis workers share its requests (CONTRACT 4.3).
+
+    A crisis worker created without one is alone, as in v1 (users.organisation_id NULL):
+    she sees her own requests only.
+    """
+
+    __tablename__ = "organisations"
+
+    id: Mapped[str] = id_column()
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class User(Base):
     """A person or system that uses the service, with one role."""
 
@@ -35,6 +49,9 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     # Scopes a region_reviewer to one region (she still sees national aggregates).
     region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"), default=None)
+    # A crisis worker's organisation (4.3); None: she is her own, as in v1.
+    organisation_id: Mapped[str | None] = mapped_column(
+        ForeignKey("organisations.id"), default=None, index=True)
     password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

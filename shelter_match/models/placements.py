@@ -47,6 +47,10 @@ class PlacementRequest(Base):
     # Erased by the retention purge; everything the solidarity figures need stays.
     case_reference: Mapped[str | None] = mapped_column(String(64))
     created_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    # The organisation of the crisis worker who made it (4.3): everyone in it sees and acts
+    # on the request. None: only its crisis worker, as in v1.
+    organisation_id: Mapped[str | None] = mapped_column(
+        ForeignKey("organisations.id"), default=None, index=True)
     origin_region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
     risk_level: Mapped[str] = mapped_column(String(10))
     # Rounded to about 1 km before they are stored; erased by the retention purge.

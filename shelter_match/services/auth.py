@@ -33,6 +33,8 @@ class Principal:
     location_ids: frozenset[str] = field(default_factory=frozenset)
     # A duty officer's regions; empty for a duty officer means the national duty.
     duty_region_codes: frozenset[str] = field(default_factory=frozenset)
+    # A crisis worker's organisation (CONTRACT 4.3); None: she is her own, as in v1.
+    organisation_id: str | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -124,4 +126,5 @@ def principal_for(session: Session, user: User) -> Principal:
         region_code=user.region_code,
         location_ids=location_ids,
         duty_region_codes=duty_region_codes,
+        organisation_id=user.organisation_id,
     )

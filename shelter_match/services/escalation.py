@@ -24,6 +24,7 @@ from shelter_match.models import ImmediateEscalation, PlacementRequest
 from shelter_match.services import audit, notifications
 from shelter_match.services.auth import Principal
 from shelter_match.services.policy import Policy, get_policy
+from shelter_match.services.requests import in_organisation_sql
 from solver.vocabulary import LEVELS
 
 # Stored statuses of a request that is still looking for a place. `waiting` and `offered`
@@ -194,8 +195,7 @@ def list_waiting(session: Session, *, actor: Principal) -> list[WaitingRequest]:
     if actor.role == "duty_officer" and actor.duty_region_codes:
         query = query.where(PlacementRequest.origin_region_code.in_(actor.duty_region_codes))
     elif actor.role == "crisis_worker":
-        # LEAD: after the waitlist merge, her organisation's requests (requests.may_see).
-        query = query.where(PlacementRequest.created_by == actor.user_id)
+        query = query.where(in_organisation_sql(actor))
     elif not (actor.is_admin or actor.role == "duty_officer"):
         return []
     rank = {level: i for i, level in enumerate(reversed(LEVELS))}

@@ -52,12 +52,10 @@ def duty_audience(region_code: str | None) -> str:
 def organisation_audience(request: PlacementRequest) -> str:
     """Return the audience of the organisation that made a request.
 
-    LEAD: once organisations are merged (branch waitlist), a request's organisation id
-    is read here; until then the worker who made it stands for her own organisation.
+    A crisis worker without an organisation is her own (CONTRACT 4.3): `user:<id>`.
     """
-    organisation_id = getattr(request, "organisation_id", None)
-    if organisation_id:
-        return f"organisation:{organisation_id}"
+    if request.organisation_id:
+        return f"organisation:{request.organisation_id}"
     return f"user:{request.created_by}"
 
 

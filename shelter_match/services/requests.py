@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import ColumnElement, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from shelter_match.db import command, rowcount
@@ -100,7 +100,7 @@ class RequestView:
     status: str
     active_hold: Hold | None = None
     placement_id: str | None = None
-    # Only the crisis worker who made the request sees where the danger and the client are.
+    # Only the crisis workers of its organisation see where the danger and the client are.
     show_points: bool = False
     danger: PointView | None = None
     current: PointView | None = None
@@ -393,6 +393,7 @@ def create_request(
     request = PlacementRequest(
         case_reference=data.case_reference,
         created_by=actor.user_id,
+        organisation_id=actor.organisation_id,
         origin_region_code=origin_region_code,
         risk_level=data.risk_level,
         danger_lat=danger_lat,
@@ -419,9 +420,27 @@ def create_request(
     return request
 
 
+def in_organisation(actor: Principal, request: PlacementRequest) -> bool:
+    """Return whether a request is the actor's own or her organisation's (CONTRACT 4.3).
+
+    Everyone in the organisation sees and acts on its requests, so the day shift takes
+    over from the night; a crisis worker without an organisation only on her own.
+    """
+    return request.created_by == actor.user_id or (
+        actor.organisation_id is not None and request.organisation_id == actor.organisation_id)
+
+
+def in_organisation_sql(actor: Principal) -> ColumnElement[bool]:
+    """Return the SQL of in_organisation: requests of the actor or of her organisation."""
+    if actor.organisation_id is None:
+        return PlacementRequest.created_by == actor.user_id
+    return or_(PlacementRequest.created_by == actor.user_id,
+               PlacementRequest.organisation_id == actor.organisation_id)
+
+
 def may_see(actor: Principal, request: PlacementRequest) -> bool:
-    """Return whether `actor` may see and act on a request: its crisis worker, or an admin."""
-    return actor.is_admin or request.created_by == actor.user_id
+    """Return whether `actor` may see and act on a request: her organisation's, or an admin."""
+    return actor.is_admin or in_organisation(actor, request)
 
 
 def get_request(session: Session, request_id: str, *, actor: Principal) -> PlacementRequest:
@@ -474,8 +493,9 @@ def view_requests(
     for request in requests:
         hold = holds.get(request.id) if request.status == "open" else None
         status = "held" if hold is not None else request.status
-        # Only the crisis worker who made the request sees where the danger and she are.
-        mine = request.created_by == actor.user_id
+        # Only the crisis workers of the request's organisation (who act on it) see where
+        # the danger and she are; an admin does not.
+        mine = in_organisation(actor, request)
         points = _points(request, policy) if mine and policy is not None else {}
         views.append(RequestView(request, status, hold, placements.get(request.id),
                                  show_points=mine, overrides=overrides.get(request.id, []),
@@ -495,12 +515,13 @@ def list_requests(
     session: Session, *, actor: Principal, now: datetime, status: str | None = None,
     limit: int = 500,
 ) -> list[RequestView]:
-    """Return the actor's requests (an admin: all), newest first, filtered by status at now."""
+    """Return the requests of the actor's organisation (an admin: all), newest first,
+    filtered by status at now."""
     query = select(PlacementRequest).order_by(
         PlacementRequest.created_at.desc(), PlacementRequest.id
     ).limit(limit)
     if not actor.is_admin:
-        query = query.where(PlacementRequest.created_by == actor.user_id)
+        query = query.where(in_organisation_sql(actor))
     if status is not None:
         if status not in STATUSES:
             raise ValidationFailed({"status": [f"Must be one of: {', '.join(STATUSES)}."]})

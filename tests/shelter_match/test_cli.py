@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shelter_match.db import create_database_engine
-from shelter_match.models import ApiToken, Location, Unit, User
+from shelter_match.models import ApiToken, Location, Organisation, Unit, User
 from shelter_match.services.auth import hash_token
 from testbed.cli import run_cli
 
@@ -53,6 +53,19 @@ def test_coordinator_with_locations_and_reviewer_with_region(fresh_database_url)
     assert result.returncode == 0, result.stderr
 
 
+def test_crisis_workers_of_one_organisation_share_it(fresh_database_url):
+    for name in ("nacht", "dag"):
+        result = run_cli("user", "add", name, "--role", "crisis_worker", "--organisation",
+                         "Veilig Thuis Rotterdam-Rijnmond", database_url=fresh_database_url)
+        assert result.returncode == 0, result.stderr
+    assert count(fresh_database_url, Organisation) == 1
+    engine = create_database_engine(fresh_database_url)
+    with Session(engine) as session:
+        shared = set(session.scalars(select(User.organisation_id)))
+    engine.dispose()
+    assert len(shared) == 1 and None not in shared
+
+
 @pytest.mark.parametrize(
     "args, words",
     [
@@ -61,6 +74,10 @@ def test_coordinator_with_locations_and_reviewer_with_region(fresh_database_url)
         (["user", "add", "x", "--role", "coordinator", "--location", "nope"], ["location"]),
         (["user", "add", "bad name!", "--role", "admin"], ["name"]),
         (["user", "add", "x"], ["--role"]),
+        (["user", "add", "x", "--role", "coordinator", "--organisation", "VT"],
+         ["organisation"]),
+        (["user", "add", "x", "--role", "crisis_worker", "--organisation", "<b>"],
+         ["organisation"]),
         (["user", "revoke", "nobody"], ["nobody"]),
         (["seed", "demo", "--scale", "0"], ["--scale"]),
         (["no-such-command"], ["no-such-command"]),

@@ -1,11 +1,12 @@
 """Migration 0010 on a database with data: SQLite rebuilds `users` without losing a row."""
 
+from alembic.script import ScriptDirectory
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from seed.loaders import seed_regions
 from shelter_match.db import create_database_engine
-from shelter_match.migrate import upgrade
+from shelter_match.migrate import alembic_config, upgrade
 from shelter_match.models import ApiToken, User
 from shelter_match.services import users
 from testbed.databases import create_empty_database, drop_database
@@ -16,7 +17,8 @@ def test_0010_keeps_users_tokens_and_requests_and_admits_duty_officers(backend, 
     url = create_empty_database(backend, tmp_path)
     engine = create_database_engine(url)
     try:
-        upgrade(engine, "0004")
+        upgrade(engine, ScriptDirectory.from_config(alembic_config())
+                .get_revision("0010").down_revision)
         with Session(engine) as session, session.begin():
             seed_regions(session)
             worker, _ = users.create_user(session, name="w", role="crisis_worker", now=NIGHT)

@@ -1,7 +1,7 @@
 """escalation and notifications: duty officers, overrides, escalations at once, the outbox
 
 Revision ID: 0010
-Revises: 0004
+Revises: 0009
 A new role, `duty_officer`, scoped to regions (`user_duty_regions`; none: the national
 duty). `immediate_escalations` records a request that escalated at once (an expired offer,
 a no-show); escalations by time are computed, never stored. `request_overrides` holds a
@@ -20,7 +20,7 @@ from alembic import op
 from shelter_match.models.base import UTCDateTime
 
 revision: str = "0010"
-down_revision: str | None = "0004"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
