@@ -294,3 +294,35 @@ def test_the_purge_erases_an_overrides_reason_with_the_request(
     retention.purge(session, older_than_days=30, now=clock.now())
     [kept] = overrides.overrides_of(session, request.id)
     assert kept.reason is None and kept.rood_in_origin_region is True
+
+
+# --- notification channels ---------------------------------------------------------------
+
+
+def test_an_admin_sets_a_channel_and_never_sees_the_secret_again(client, people):
+    secret = "k" * 40
+    response = client.put("/api/v1/notification-channels/duty:GM0599",
+                          json={"email": "dienst@example.org",
+                                "webhook_url": "https://hooks.example.org/sm",
+                                "webhook_secret": secret}, headers=people["admin"].headers)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["has_webhook_secret"] is True
+    for answer in (response, client.get("/api/v1/notification-channels/duty:GM0599",
+                                        headers=people["admin"].headers),
+                   client.get("/api/v1/notification-channels", headers=people["admin"].headers)):
+        assert secret not in answer.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("audience", "body", "field"), [
+    ("duty:GM0599", {"email": "geen-adres"}, "email"),
+    ("duty:GM0599", {"webhook_url": "https://hooks.example.org/sm"}, "webhook_secret"),
+    ("duty:GM0599", {"webhook_url": "javascript:alert(1)", "webhook_secret": "k" * 40},
+     "webhook_url"),
+    ("duty:GM9999", {"email": "a@example.org"}, "audience"),
+])
+def test_bad_channels_are_422_naming_the_field(client, people, audience, body, field):
+    response = client.put(f"/api/v1/notification-channels/{audience}", json=body,
+                          headers=people["admin"].headers)
+    assert field in assert_problem(response, 422)["errors"]
+    assert_problem(client.get(f"/api/v1/notification-channels/{audience}",
+                              headers=people["admin"].headers), 404)
