@@ -56,6 +56,7 @@ GET    /api/v1/units/{unit_id}                                    401 401 200 20
 PATCH  /api/v1/units/{unit_id}                                    401 401 403 403 200 403 403 200
 GET    /api/v1/solidarity                                         401 401 403 403 403 403 200 200
 GET    /api/v1/solidarity/flows                                   401 401 403 403 403 403 200 200
+GET    /api/v1/solidarity/unmet                                   401 401 403 403 403 403 200 200
 GET    /api/v1/placement-requests                                 401 401 200 200 403 403 403 200
 POST   /api/v1/placement-requests                                 401 401 201 201 403 403 403 201
 GET    /api/v1/placement-requests/{request_id}                    401 401 200 404 403 403 403 200
@@ -115,6 +116,7 @@ def call_details(world: dict, method: str, path: str) -> tuple[str, dict | None]
         "/api/v1/places": "?q=Schiedam",
         "/api/v1/solidarity": "?from=2026-11-01&to=2026-11-30",
         "/api/v1/solidarity/flows": "?from=2026-11-01&to=2026-11-30",
+        "/api/v1/solidarity/unmet": "?from=2026-11-01&to=2026-11-30",
     }.get(path, "")
     bodies = {
         ("PUT", "/api/v1/policy"): VALID_POLICY,
