@@ -16,7 +16,7 @@ from web import auth, i18n, templating
 
 def init_app(app: Flask) -> None:
     """Register the pages, their sessions, CSRF protection and translations."""
-    from web.views import admin, admin_regions, coordinator, crisis_worker, reviewer
+    from web.views import admin, admin_regions, coordinator, crisis_worker, duty, reviewer
 
     auth.init_app(app)
     i18n.init_app(app)
@@ -29,6 +29,6 @@ def init_app(app: Flask) -> None:
     site.before_request(auth.load_principal)
     site.register_blueprint(auth.blp)
     site.register_blueprint(i18n.blp)
-    for module in (crisis_worker, coordinator, reviewer, admin, admin_regions):
+    for module in (crisis_worker, coordinator, reviewer, admin, admin_regions, duty):
         site.register_blueprint(module.blp)
     app.register_blueprint(site)

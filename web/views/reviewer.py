@@ -12,7 +12,7 @@ from flask import Blueprint, Response, request
 from flask_babel import gettext as _
 
 from shelter_match.errors import ValidationFailed
-from shelter_match.services import solidarity, solidarity_csv
+from shelter_match.services import solidarity, solidarity_csv, unmet
 from shelter_match.services.solidarity import ZONE
 from web.auth import current_principal, requires_role
 from web.charts import net_bed_nights_chart
@@ -77,7 +77,8 @@ def home():
     )
     return render("reviewer/home.html", status=422 if form.errors else 200, form=form,
                   period=period, balance=balance, flows=flows[:TOP_FLOWS], names=names,
-                  chart=chart, own_region=current_principal().region_code)
+                  chart=chart, own_region=current_principal().region_code,
+                  unmet=unmet.unmet_demand(session, period, now()))
 
 
 @blp.get("/solidariteit.csv")
@@ -96,6 +97,15 @@ def download_flows():
     period = _period(Form(request.args))
     flows = solidarity.region_flows(db_session(), period, now())
     return _csv(solidarity_csv.flows_csv(flows), "solidarity-flows", period)
+
+
+@blp.get("/onvervulde-vraag.csv")
+@requires_role(*ROLES)
+def download_unmet():
+    """Download the unmet demand per origin region as CSV for Dutch Excel (as the API)."""
+    period = _period(Form(request.args))
+    return _csv(unmet.unmet_csv(unmet.unmet_demand(db_session(), period, now())), "unmet",
+                period)
 
 
 def _csv(text: str, stem: str, period: solidarity.Period) -> Response:
