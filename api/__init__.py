@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
         regions,
         solidarity,
         units,
+        waitlist,
     )
     from api.smorest import Api
 
@@ -46,7 +47,7 @@ def init_app(app: Flask) -> None:
     api = Api(app)
     for module in (
         health, regions, places, policy, locations, units, solidarity,
-        placement_requests, holds, placements, batch_proposals,
+        placement_requests, holds, placements, batch_proposals, waitlist,
     ):
         api.register_blueprint(module.blp)
     app.register_blueprint(docs_blueprint)

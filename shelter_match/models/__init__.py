@@ -19,6 +19,7 @@ from shelter_match.models.records import (
     IdempotencyKey,
     PolicyRecord,
 )
+from shelter_match.models.waitlist import ImmediateEscalation, MatcherWakeup
 
 __all__ = [
     "HOLD_STATUSES",
@@ -33,7 +34,9 @@ __all__ = [
     "Base",
     "Hold",
     "IdempotencyKey",
+    "ImmediateEscalation",
     "Location",
+    "MatcherWakeup",
     "Organisation",
     "Placement",
     "PlacementRequest",
