@@ -24,6 +24,7 @@ def init_app(app: Flask) -> None:
         regions,
         solidarity,
         units,
+        waitlist,
     )
     from api.smorest import Api
 
@@ -47,7 +48,7 @@ def init_app(app: Flask) -> None:
     api = Api(app)
     for module in (
         health, regions, places, policy, locations, units, solidarity,
-        placement_requests, holds, placements, batch_proposals, escalation,
+        placement_requests, holds, placements, batch_proposals, escalation, waitlist,
     ):
         api.register_blueprint(module.blp)
     app.register_blueprint(docs_blueprint)

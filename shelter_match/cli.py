@@ -95,6 +95,29 @@ def db_grant(context: CommandContext, role: str) -> None:
     click.echo(f"granted {role}: read and write, the audit log append-only")
 
 
+@cli.command("matcher")
+@click.option("--period", type=click.FloatRange(0.1, 600), default=None,
+              help="Seconds between runs that nothing woke (default 5): expiry, escalation.")
+@pass_context
+def matcher_command(context: CommandContext, period: float | None) -> None:
+    """Run the matcher: waiting list, offers, expiry (one active among many)."""
+    import logging
+    import signal
+    import threading
+
+    from shelter_match.matcher import PERIOD_SECONDS, Matcher, serve_guarded
+
+    context.require_schema()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    click.echo("matcher: started; standing by until it is the active one", err=True)
+    serve_guarded(Matcher(context.engine, context.clock, period=period or PERIOD_SECONDS),
+                  stop)
+    click.echo("matcher: stopped", err=True)
+
+
 @cli.group()
 def user() -> None:
     """Manage users, their API tokens and their passwords."""

@@ -1,4 +1,6 @@
-"""The duty officers' API: escalations, the waiting list, overrides; notification channels.
+"""The duty officers' API: escalations and overrides; notification channels.
+
+The waiting list (GET /waitlist) is api.resources.waitlist, for duty officers too.
 
 Pseudonymous throughout: case references, risk levels and regions, never a place, a
 unit or an address. A request outside a duty officer's regions reads as unknown (404).
@@ -16,7 +18,6 @@ from api.schemas.escalation import (
     EscalationSchema,
     OverrideInSchema,
     OverridesSchema,
-    WaitingRequestSchema,
 )
 from api.smorest import Blueprint
 from shelter_match.services import delivery, escalation, notifications, overrides
@@ -41,19 +42,6 @@ class Escalations(MethodView):
         """
         return escalation.list_escalations(db_session(), actor=current_principal(), now=now(),
                                            region_code=args.get("region_code"))
-
-
-@blp.route("/waitlist")
-class Waitlist(MethodView):
-    @blp.requires("duty_officer", "crisis_worker", "admin")
-    @blp.response(200, WaitingRequestSchema(many=True))
-    def get(self):
-        """List the waiting list: rood first, then the longest waiting.
-
-        A duty officer sees her regions' requests (national duty: all), a crisis worker
-        her organisation's.
-        """
-        return escalation.list_waiting(db_session(), actor=current_principal())
 
 
 @blp.route("/placement-requests/<request_id>/overrides")

@@ -15,7 +15,7 @@ from api.schemas.placements import (
     ProposalSchema,
 )
 from api.smorest import Blueprint
-from shelter_match.services import holds, proposals, requests
+from shelter_match.services import holds, proposals, requests, waitlist
 from shelter_match.services.requests import PointData, RequestData
 
 blp = Blueprint("placement_requests", __name__, url_prefix="/api/v1/placement-requests",
@@ -90,6 +90,23 @@ class PlacementRequestCancel(MethodView):
         holds.cancel_request(session, request_id, actor=principal, now=now(),
                              outcome=args["outcome"])
         return requests.view_request(session, request_id, actor=principal, now=now())
+
+
+@blp.route("/<request_id>/waitlist")
+class PlacementRequestWaitlist(MethodView):
+    @blp.requires(*ROLES)
+    @blp.response(200, PlacementRequestSchema)
+    @blp.alt_response(409, response="CONFLICT", description="The request is placed or "
+                      "cancelled.")
+    def post(self, request_id):
+        """Put the request on the waiting list: the matcher offers her a bed when one frees.
+
+        `status` becomes `waiting`; joining again is 200 and changes nothing (idempotent).
+        An offer shows as `status: offered` with `offer`; confirm or release its hold as
+        any other. A declined offer's unit is never offered to the request again.
+        """
+        return waitlist.join_waitlist(db_session(), request_id, actor=current_principal(),
+                                      now=now())
 
 
 @blp.route("/<request_id>/proposals")

@@ -29,18 +29,6 @@ class EscalationQueryArgsSchema(ma.Schema):
                                                             "you are on duty for)."})
 
 
-class WaitingRequestSchema(ma.Schema):
-    """A request on the waiting list, pseudonymous."""
-
-    request_id = ma.fields.String()
-    case_reference = ma.fields.String(allow_none=True)
-    status = ma.fields.String(metadata={"enum": ["waiting", "offered"]})
-    risk_level = ma.fields.String(metadata={"enum": list(LEVELS)})
-    origin_region_code = ma.fields.String()
-    household_size = ma.fields.Integer()
-    waiting_since = UTCDateTime()
-
-
 class OverrideInSchema(ma.Schema):
     """An exception to one rule for one request. No override lowers a minimum distance."""
 

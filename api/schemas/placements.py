@@ -110,6 +110,19 @@ class ActiveHoldSchema(ma.Schema):
     expires_at = UTCDateTime()
 
 
+class OfferSchema(ma.Schema):
+    """The matcher's offer to a waiting request: a hold, confirmed or released as any."""
+
+    hold_id = ma.fields.String()
+    unit_id = ma.fields.String()
+    location_id = ma.fields.String()
+    place = ma.fields.String(allow_none=True, metadata={
+        "description": "The location's public place (never its address)."})
+    intake_phone = ma.fields.String(allow_none=True, metadata={
+        "description": "The location's 24/7 intake line, to call before confirming."})
+    expires_at = UTCDateTime()
+
+
 class PlacementRequestSchema(ma.Schema):
     """A placement request. `held` is not stored: an open request with an active hold."""
 
@@ -145,6 +158,10 @@ class PlacementRequestSchema(ma.Schema):
     placement_id = ma.fields.String(allow_none=True)
     overrides = ma.fields.List(ma.fields.Nested(OverrideSchema), metadata={
         "description": "A duty officer's exceptions to this request's rules, with her reason."})
+    waiting_since = UTCDateTime(attribute="request.waiting_since", allow_none=True, metadata={
+        "description": "When it joined the waiting list (null: never)."})
+    offer = ma.fields.Nested(OfferSchema, allow_none=True, metadata={
+        "description": "While `status` is `offered`: the matcher's offer; null otherwise."})
 
     @ma.post_dump(pass_original=True)
     def leave_out_points(self, data: dict[str, Any], original: Any, **_kwargs: Any
@@ -154,7 +171,8 @@ class PlacementRequestSchema(ma.Schema):
 
 class PlacementRequestQueryArgsSchema(ma.Schema):
     status = ma.fields.String(validate=OneOf(STATUSES),
-                              metadata={"description": "Status now (held: an active hold)."})
+                              metadata={"description": "Status now (held: an active hold; "
+                                        "offered: a waiting request with an active offer)."})
 
 
 class ProposalArgsSchema(ma.Schema):

@@ -110,6 +110,12 @@ class PolicySchema(ma.Schema):
                                  "that its client details are erased in turn (never one on "
                                  "the waiting list). Optional; 30.", "example": 30},
     )
+    offer_minutes = ma.fields.Integer(
+        load_default=DEFAULT_POLICY.offer_minutes, strict=True,
+        validate=Range(1, MAX_HOLD_MINUTES),
+        metadata={"description": "How long the matcher's offer to a waiting request stays "
+                                 "open (optional; 30).", "example": 30},
+    )
     danger_place_radius_km = ma.fields.Nested(
         PlaceRadiusSchema, load_default=lambda: dict(DEFAULT_PLACE_RADIUS_KM),
         metadata={"description": "The least extra distance kept from a danger given as a place "

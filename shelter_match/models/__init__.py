@@ -3,7 +3,6 @@
 from shelter_match.models.base import Base, new_id
 from shelter_match.models.escalation import (
     DeliveryAttempt,
-    ImmediateEscalation,
     Notification,
     NotificationChannel,
     NotificationDelivery,
@@ -28,6 +27,7 @@ from shelter_match.models.records import (
     IdempotencyKey,
     PolicyRecord,
 )
+from shelter_match.models.waitlist import ImmediateEscalation, MatcherWakeup
 
 __all__ = [
     "HOLD_STATUSES",
@@ -45,6 +45,7 @@ __all__ = [
     "IdempotencyKey",
     "ImmediateEscalation",
     "Location",
+    "MatcherWakeup",
     "Notification",
     "NotificationChannel",
     "NotificationDelivery",

@@ -2,9 +2,9 @@
 
 An escalation that is due by time alone is never stored: it is computed from the
 request's age and the policy at the moment it is asked for (time is data, as for holds).
-What is stored is what happened at a moment and cannot be derived: an escalation "at
-once" (an expired offer, a no-show), an override with its reason, and every notification
-with its deliveries and their attempts.
+What is stored is what happened at a moment and cannot be derived: an override with its
+reason, and every notification with its deliveries and their attempts. An escalation "at
+once" (an expired offer, a no-show) is a row of `immediate_escalations` (models.waitlist).
 
 A notification holds no client data of its own: the case reference is read from the
 request when it is sent (so the retention purge erases it in one place) and the body holds
@@ -40,23 +40,9 @@ user_duty_regions = Table(
     Column("region_code", ForeignKey("regions.code"), primary_key=True),
 )
 
-# Why a request escalated at once rather than by time.
-ESCALATION_CAUSES = ("offer_expired", "no_show", "other")
 NOTIFICATION_EVENTS = ("offer_made", "escalation", "no_show")
 CHANNELS = ("email", "webhook")
 DELIVERY_STATUSES = ("pending", "delivered", "failed")
-
-
-class ImmediateEscalation(Base):
-    """A request that escalated at once (expired offer, no-show), and when."""
-
-    __tablename__ = "immediate_escalations"
-    __table_args__ = (CheckConstraint(in_list_check("cause", ESCALATION_CAUSES), name="cause"),)
-
-    id: Mapped[str] = id_column()
-    request_id: Mapped[str] = mapped_column(ForeignKey("placement_requests.id"), index=True)
-    cause: Mapped[str] = mapped_column(String(20))
-    escalated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class RequestOverride(Base):

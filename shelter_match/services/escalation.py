@@ -24,7 +24,6 @@ from shelter_match.models import ImmediateEscalation, PlacementRequest
 from shelter_match.services import audit, notifications
 from shelter_match.services.auth import Principal
 from shelter_match.services.policy import Policy, get_policy
-from shelter_match.services.requests import in_organisation_sql
 from solver.vocabulary import LEVELS
 
 # Stored statuses of a request that is still looking for a place. `waiting` and `offered`
@@ -71,7 +70,7 @@ def due_escalations(session: Session, *, now: datetime,
                          <= now - timedelta(minutes=policy.escalation_minutes[level]))
                     for level in LEVELS))
     immediate = (select(ImmediateEscalation.request_id)
-                 .where(ImmediateEscalation.escalated_at <= now))
+                 .where(ImmediateEscalation.created_at <= now))
     requests = session.scalars(
         select(PlacementRequest)
         .where(PlacementRequest.status.in_(UNPLACED_STATUSES),
@@ -81,11 +80,11 @@ def due_escalations(session: Session, *, now: datetime,
     first_immediate: dict[str, tuple[datetime, str]] = {}
     if requests:
         for request_id, at, cause in session.execute(
-            select(ImmediateEscalation.request_id, ImmediateEscalation.escalated_at,
-                   ImmediateEscalation.cause)
+            select(ImmediateEscalation.request_id, ImmediateEscalation.created_at,
+                   ImmediateEscalation.why)
             .where(ImmediateEscalation.request_id.in_([r.id for r in requests]),
-                   ImmediateEscalation.escalated_at <= now)
-            .order_by(ImmediateEscalation.escalated_at)
+                   ImmediateEscalation.created_at <= now)
+            .order_by(ImmediateEscalation.created_at)
         ):
             first_immediate.setdefault(request_id, (at, cause))
     escalations = []
@@ -135,18 +134,21 @@ def list_escalations(session: Session, *, actor: Principal, now: datetime,
 
 
 def escalate_now(session: Session, request: PlacementRequest, why: str, *,
-                 now: datetime) -> None:
+                 now: datetime, hold_id: str | None = None) -> None:
     """Escalate a request at once (an expired offer, a no-show): the one entry for others.
 
-    Recorded and audited; its notification goes into the outbox in the same transaction,
-    so it is sent if and only if the change that caused it commits.
+    Recorded (once per hold: `hold_id` is unique) and audited; its notification goes into
+    the outbox in the same transaction, so it is sent if and only if the change that
+    caused it commits. waitlist.escalate_now is this.
     """
     cause = why if why in ("offer_expired", "no_show") else "other"
-    record = ImmediateEscalation(request_id=request.id, cause=cause, escalated_at=now)
+    record = ImmediateEscalation(request_id=request.id, hold_id=hold_id, why=cause,
+                                 created_at=now)
     session.add(record)
     session.flush()
     audit.record(session, actor=None, action="request.escalated", object_type="placement_request",
-                 object_id=request.id, now=now, cause=cause, level=LEVEL_REGIONAL)
+                 object_id=request.id, now=now, cause=cause, level=LEVEL_REGIONAL,
+                 hold_id=hold_id)
     notifications.enqueue(session, event="escalation",
                           audience=notifications.duty_audience(request.origin_region_code),
                           request_id=request.id,
@@ -169,37 +171,3 @@ def enqueue_due(session: Session, *, now: datetime) -> int:
                 dedupe_key=f"escalation:{escalation.request_id}:{level}", now=now)
     return added
 
-
-@dataclass(frozen=True)
-class WaitingRequest:
-    """A request on the waiting list, as the duty officers and its organisation see it."""
-
-    request_id: str
-    case_reference: str | None
-    status: str
-    risk_level: str
-    origin_region_code: str
-    household_size: int
-    waiting_since: datetime
-
-
-def list_waiting(session: Session, *, actor: Principal) -> list[WaitingRequest]:
-    """Return the waiting list the actor may see: rood first, then the longest waiting.
-
-    A duty officer: the requests of her regions (national duty: all); a crisis worker:
-    those of her organisation; an admin: all.
-    """
-    query = (select(PlacementRequest)
-             .where(PlacementRequest.status.in_(("waiting", "offered")))
-             .order_by(PlacementRequest.created_at, PlacementRequest.id))
-    if actor.role == "duty_officer" and actor.duty_region_codes:
-        query = query.where(PlacementRequest.origin_region_code.in_(actor.duty_region_codes))
-    elif actor.role == "crisis_worker":
-        query = query.where(in_organisation_sql(actor))
-    elif not (actor.is_admin or actor.role == "duty_officer"):
-        return []
-    rank = {level: i for i, level in enumerate(reversed(LEVELS))}
-    found = sorted(session.scalars(query), key=lambda r: rank[r.risk_level])
-    return [WaitingRequest(r.id, r.case_reference, r.status, r.risk_level,
-                           r.origin_region_code, r.household_size, r.created_at)
-            for r in found]

@@ -25,6 +25,7 @@ from shelter_match.services import audit, unit_state
 from shelter_match.services.auth import Principal
 from shelter_match.services.policy import get_policy
 from shelter_match.services.requests import (
+    OPEN_STATUSES,
     get_request,
     in_organisation_sql,
     lock_open_request,
@@ -54,7 +55,7 @@ def create_hold(
     from shelter_match.services.proposals import unit_unsuitability
 
     request = get_request(session, request_id, actor=actor)
-    if request.status != "open":
+    if request.status not in OPEN_STATUSES:
         raise Conflict(f"The request is {request.status}; it cannot be held.")
     unit = session.get(Unit, unit_id)
     if unit is None:
@@ -114,7 +115,7 @@ def cancel_request(
     if outcome not in OUTCOMES:
         raise ValidationFailed({"outcome": [f"Must be one of: {', '.join(OUTCOMES)}."]})
     request = get_request(session, request_id, actor=actor)
-    if request.status != "open":
+    if request.status not in OPEN_STATUSES:
         raise Conflict(f"The request is {request.status}; it cannot be cancelled.")
     if not lock_open_request(session, request.id, status="cancelled",
                              closed_at=now, outcome=outcome):

@@ -64,6 +64,8 @@ class Policy:
     escalation_minutes: dict[str, int] = field(
         default_factory=lambda: dict(DEFAULT_ESCALATION_MINUTES)
     )
+    # How long the matcher's offer to a waiting request stays open (CONTRACT 4.4).
+    offer_minutes: int = 30
 
     def as_document(self) -> dict[str, Any]:
         return asdict(self)
@@ -99,11 +101,13 @@ def validate_document(document: dict[str, Any]) -> Policy:
         errors["rood_outside_origin_region"] = ["Must be true or false."]
     for name, upper in (("hold_minutes", MAX_HOLD_MINUTES),
                         ("stale_after_hours", MAX_STALE_AFTER_HOURS),
-                        ("close_open_requests_after_days", MAX_CLOSE_OPEN_REQUESTS_AFTER_DAYS)):
+                        ("close_open_requests_after_days", MAX_CLOSE_OPEN_REQUESTS_AFTER_DAYS),
+                        ("offer_minutes", MAX_HOLD_MINUTES)):
         # Added later than the others: a document without it (older clients, stored
         # policies) keeps the default.
-        value = (document.get(name, Policy.close_open_requests_after_days)
-                 if name == "close_open_requests_after_days" else document.get(name))
+        value = (document.get(name, getattr(DEFAULT_POLICY, name))
+                 if name in ("close_open_requests_after_days", "offer_minutes")
+                 else document.get(name))
         if not isinstance(value, int) or not _is_int(value) or not 1 <= value <= upper:
             errors[name] = [f"Must be a whole number from 1 to {upper}."]
     weights = _whole_numbers(document, "ranking_weights", DEFAULT_WEIGHTS, MAX_WEIGHT, errors)
@@ -127,6 +131,7 @@ def validate_document(document: dict[str, Any]) -> Policy:
         close_open_requests_after_days=document.get(
             "close_open_requests_after_days", Policy.close_open_requests_after_days),
         escalation_minutes=escalation,
+        offer_minutes=document.get("offer_minutes", Policy.offer_minutes),
     )
 
 

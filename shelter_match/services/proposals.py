@@ -23,7 +23,12 @@ from shelter_match.errors import Conflict, ValidationFailed
 from shelter_match.models import Location, PlacementRequest, Unit
 from shelter_match.services.auth import Principal
 from shelter_match.services.policy import Policy, get_policy
-from shelter_match.services.requests import danger_uncertainty_km, get_request, may_see
+from shelter_match.services.requests import (
+    OPEN_STATUSES,
+    danger_uncertainty_km,
+    get_request,
+    may_see,
+)
 from shelter_match.services.solidarity import intake_by_region
 from shelter_match.services.unit_state import is_free_sql
 from solver import assign_jointly, propose
@@ -182,7 +187,7 @@ _intake_cache: dict[str, tuple[datetime, dict[str, int]]] = {}
 
 def _open_request(session: Session, request_id: str, actor: Principal) -> PlacementRequest:
     request = get_request(session, request_id, actor=actor)
-    if request.status != "open":
+    if request.status not in OPEN_STATUSES:
         raise Conflict(f"The request is {request.status}; there is nothing to propose.")
     return request
 
@@ -271,7 +276,7 @@ def _requests_for_batch(
     unknown = [i for i in request_ids if i not in found or not may_see(actor, found[i])]
     if unknown:
         raise ValidationFailed({"request_ids": [f"Unknown request(s): {', '.join(unknown)}."]})
-    closed = [i for i in request_ids if found[i].status != "open"]
+    closed = [i for i in request_ids if found[i].status not in OPEN_STATUSES]
     if closed:
         raise ValidationFailed({"request_ids": [
             f"Not open (placed or cancelled): {', '.join(closed)}."]})

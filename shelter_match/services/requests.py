@@ -36,7 +36,9 @@ MAX_ADULTS = 10
 MAX_CHILDREN = 15
 MAX_EXCLUSIONS = 100
 MAX_PLACE_NAME = 100
-STATUSES = ("open", "held", "placed", "cancelled")
+STATUSES = ("open", "held", "waiting", "offered", "placed", "cancelled")
+# Stored statuses of a request that may still be placed: open, or on the waiting list.
+OPEN_STATUSES = ("open", "waiting")
 
 # Points are stored on a grid no finer than about 1 km: 0.01° of latitude is 1.11 km and
 # 0.015° of longitude is 0.95-1.06 km across the Netherlands (50.5-53.8° N).
@@ -92,6 +94,23 @@ class PointView:
     uncertainty_km: float
 
 
+@dataclass(frozen=True)
+class OfferView:
+    """The matcher's offer to a waiting request (CONTRACT 4.4): a hold, and where to call.
+
+    `place` and `intake_phone` are the location's public place and 24/7 intake line, where
+    the location has them (LEAD: branches `secret` and `life` add those columns; read here
+    with getattr, so this works before and after they are merged).
+    """
+
+    hold_id: str
+    unit_id: str
+    location_id: str
+    place: str | None
+    intake_phone: str | None
+    expires_at: datetime
+
+
 @dataclass
 class RequestView:
     """A request as its reader sees it at `now`: the derived status, hold and placement."""
@@ -100,6 +119,7 @@ class RequestView:
     status: str
     active_hold: Hold | None = None
     placement_id: str | None = None
+    offer: OfferView | None = None
     # Only the crisis workers of its organisation see where the danger and the client are.
     show_points: bool = False
     danger: PointView | None = None
@@ -451,8 +471,16 @@ def get_request(session: Session, request_id: str, *, actor: Principal) -> Place
     return request
 
 
-def lock_open_request(session: Session, request_id: str, **values: object) -> bool:
-    """Lock an open request's row (and set `values`); return False unless it is open.
+def offer_of(hold: Hold, location: Location) -> OfferView:
+    """Return what a waiting request's crisis worker sees of an active offer."""
+    return OfferView(hold.id, hold.unit_id, hold.location_id,
+                     getattr(location, "place", None), getattr(location, "intake_phone", None),
+                     hold.expires_at)
+
+
+def lock_open_request(session: Session, request_id: str, *,
+                      statuses: tuple[str, ...] = OPEN_STATUSES, **values: object) -> bool:
+    """Lock an open or waiting request's row (and set `values`); return False unless it is.
 
     A conditional UPDATE rather than SELECT … FOR UPDATE: it locks on PostgreSQL and works
     the same on SQLite (where BEGIN IMMEDIATE serialises writers anyway). Whoever holds the
@@ -460,7 +488,7 @@ def lock_open_request(session: Session, request_id: str, **values: object) -> bo
     """
     result = session.execute(
         update(PlacementRequest)
-        .where(PlacementRequest.id == request_id, PlacementRequest.status == "open")
+        .where(PlacementRequest.id == request_id, PlacementRequest.status.in_(statuses))
         .values({"status": PlacementRequest.status, **values})
         .execution_options(synchronize_session=False)
     )
@@ -490,16 +518,26 @@ def view_requests(
     from shelter_match.services.overrides import overrides_by_request
 
     overrides = overrides_by_request(session, ids)
+    offered = [hold for hold in holds.values() if hold.offer]
+    offer_locations = {location.id: location for location in session.scalars(
+        select(Location).where(Location.id.in_({hold.location_id for hold in offered})))
+    } if offered else {}
     for request in requests:
-        hold = holds.get(request.id) if request.status == "open" else None
-        status = "held" if hold is not None else request.status
+        hold = holds.get(request.id) if request.status in OPEN_STATUSES else None
+        status = request.status
+        offer = None
+        if hold is not None and hold.offer:
+            status = "offered"
+            offer = offer_of(hold, offer_locations[hold.location_id])
+        elif hold is not None:
+            status = "held"
         # Only the crisis workers of the request's organisation (who act on it) see where
         # the danger and she are; an admin does not.
         mine = in_organisation(actor, request)
         points = _points(request, policy) if mine and policy is not None else {}
         views.append(RequestView(request, status, hold, placements.get(request.id),
-                                 show_points=mine, overrides=overrides.get(request.id, []),
-                                 **points))
+                                 offer=offer, show_points=mine,
+                                 overrides=overrides.get(request.id, []), **points))
     return views
 
 
@@ -526,10 +564,15 @@ def list_requests(
         if status not in STATUSES:
             raise ValidationFailed({"status": [f"Must be one of: {', '.join(STATUSES)}."]})
         is_held = exists().where(Hold.request_id == PlacementRequest.id, active_hold_sql(now))
+        is_offered = exists().where(Hold.request_id == PlacementRequest.id, Hold.offer,
+                                    active_hold_sql(now))
         if status == "held":
-            query = query.where(PlacementRequest.status == "open", is_held)
-        elif status == "open":
-            query = query.where(PlacementRequest.status == "open", ~is_held)
+            query = query.where(PlacementRequest.status.in_(OPEN_STATUSES), is_held,
+                                ~is_offered)
+        elif status == "offered":
+            query = query.where(PlacementRequest.status == "waiting", is_offered)
+        elif status in ("open", "waiting"):
+            query = query.where(PlacementRequest.status == status, ~is_held)
         else:
             query = query.where(PlacementRequest.status == status)
     return view_requests(session, list(session.scalars(query)), actor=actor, now=now)

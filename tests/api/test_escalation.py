@@ -145,30 +145,59 @@ def test_escalations_show_no_place_unit_or_address(client, session, clock, peopl
 
 
 def test_the_waiting_list_is_scoped(client, session, clock, people):
-    from sqlalchemy import update
+    from shelter_match.services import waitlist
+    from tests.factories import principal_of
 
-    from shelter_match.models import PlacementRequest
-
-    # The waiting status arrives with branch waitlist's migration; its CHECK is not on
-    # this branch yet, so the row is set by hand only where the engine allows it.
+    actor = principal_of(session, people["worker"])
     rood = make_request(session, clock, people["worker"], risk_level="rood")
     other = make_request(session, clock, people["worker"], risk_level="groen",
                          origin_region_code="GM0014")
-    try:
-        with session.begin_nested():
-            session.execute(update(PlacementRequest)
-                            .where(PlacementRequest.id.in_([rood.id, other.id]))
-                            .values(status="waiting"))
-    except Exception:  # noqa: BLE001 - the CHECK of this branch refuses `waiting`
-        pytest.skip("no waiting status before the waitlist merge")
-    ids = lambda caller: [r["request_id"] for r in client.get(  # noqa: E731
-        "/api/v1/waitlist", headers=caller.headers).get_json()]
+    for request in (other, rood):
+        waitlist.join_waitlist(session, request.id, actor=actor, now=clock.now())
+    session.flush()
+
+    def ids(caller):
+        response = client.get("/api/v1/waitlist", headers=caller.headers)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return [r["id"] for r in response.get_json()]
+
     assert ids(people["rotterdam"]) == [rood.id]
     assert ids(people["groningen"]) == [other.id]
     assert ids(people["national"]) == [rood.id, other.id]  # rood first
     assert ids(people["worker"]) == [rood.id, other.id]
     assert ids(make_caller(session, clock, "crisis_worker")) == []
     assert_problem(client.get("/api/v1/waitlist", headers=people["reviewer"].headers), 403)
+    # Waiting counts as unplaced: it escalates like an open request.
+    clock.advance(minutes=60)
+    assert [e["request_id"] for e in escalations(client, people["rotterdam"])] == [rood.id]
+
+
+def test_an_offer_is_notified_and_its_expiry_escalates_at_once(client, session, clock, people):
+    from sqlalchemy import select
+
+    from shelter_match.models import Notification
+    from shelter_match.services import waitlist
+    from tests.factories import principal_of
+
+    make_location(session, clock, region_code="GM0344", units=(("A", 2),))
+    request = make_request(session, clock, people["worker"], risk_level="oranje")
+    waitlist.join_waitlist(session, request.id, actor=principal_of(session, people["worker"]),
+                           now=clock.now())
+    run = waitlist.run_matcher(session, now=clock.now(), force=True)
+    assert len(run.offers) == 1
+    session.flush()
+    [note] = session.scalars(select(Notification)).all()
+    assert (note.event, note.request_id) == ("offer_made", request.id)
+    assert note.audience == f"user:{people['worker'].user.id}"
+    assert note.link_path == f"/crisis/aanvragen/{request.id}"
+    clock.advance(minutes=31)  # the offer expired unanswered
+    waitlist.run_matcher(session, now=clock.now(), force=True)
+    session.flush()
+    [shown] = escalations(client, people["rotterdam"])
+    assert (shown["request_id"], shown["cause"]) == (request.id, "offer_expired")
+    events = [n.event for n in session.scalars(select(Notification)
+                                               .order_by(Notification.created_at))]
+    assert events.count("escalation") == 1
 
 
 # --- overrides --------------------------------------------------------------------------

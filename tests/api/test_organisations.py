@@ -124,3 +124,27 @@ def test_an_unknown_outcome_is_422_and_changes_nothing(client, network, shifts):
     assert "outcome" in body["errors"]
     shown = client.get(f"/api/v1/placement-requests/{request_id}", headers=night.headers)
     assert shown.get_json()["status"] == "open"
+
+
+def test_waitlist_over_the_api_join_twice_list_and_409_once_closed(client, session, network,
+                                                                    shifts):
+    night, day, other = shifts["night"], shifts["day"], shifts["other"]
+    request_id = create(client, night)["id"]
+    path = f"/api/v1/placement-requests/{request_id}/waitlist"
+    joined = client.post(path, headers=night.headers)
+    assert joined.status_code == 200, joined.get_data(as_text=True)
+    body = joined.get_json()
+    assert body["status"] == "waiting" and body["offer"] is None
+    assert body["waiting_since"].endswith("Z")
+    again = client.post(path, headers=day.headers)
+    assert again.status_code == 200 and again.get_json()["waiting_since"] == body["waiting_since"]
+    problem(client.post(path, headers=other.headers), 404)
+    listed = client.get("/api/v1/waitlist", headers=day.headers).get_json()
+    assert [r["id"] for r in listed] == [request_id]
+    assert client.get("/api/v1/waitlist", headers=other.headers).get_json() == []
+    waiting = client.get("/api/v1/placement-requests?status=waiting", headers=day.headers)
+    assert [r["id"] for r in waiting.get_json()] == [request_id]
+    cancelled = client.post(f"/api/v1/placement-requests/{request_id}/cancel",
+                            json={"outcome": "client_withdrew"}, headers=day.headers)
+    assert cancelled.status_code == 200 and cancelled.get_json()["status"] == "cancelled"
+    problem(client.post(path, headers=night.headers), 409)

@@ -150,3 +150,27 @@ def test_region_move_moves_a_gemeente_audited(fresh_database_url):
                                   database_url=fresh_database_url), "GM9999")
     assert count(fresh_database_url, RegionGemeente, RegionGemeente.gemeente_code == "GM0606",
                  RegionGemeente.region_code == "GM0599") == 1
+
+
+def test_the_matcher_command_the_systemd_unit_runs_exists_and_stops_on_sigterm(
+        fresh_database_url):
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from testbed.cli import SCRIPT
+
+    assert run_cli("matcher", "--help").returncode == 0
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHELTER_MATCH_")}
+    env["SHELTER_MATCH_DATABASE_URL"] = fresh_database_url
+    process = subprocess.Popen([SCRIPT, "matcher", "--period", "0.2"], env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert process.stdout is not None
+    first = process.stdout.readline()  # after the signal handlers are in place
+    assert "matcher: started" in first, first
+    time.sleep(1)
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=20)
+    assert process.returncode == 0, output
+    assert "matcher: stopped" in output and "Traceback" not in output

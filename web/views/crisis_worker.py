@@ -23,6 +23,7 @@ from shelter_match.services import (
     proposals,
     regions,
     requests,
+    waitlist,
 )
 from web import labels
 from web.auth import current_principal, requires_role
@@ -50,7 +51,7 @@ POINT_HINTS = {
     "current": _l("Fill in a Dutch municipality or town, or both coordinates (in the "
                   "Netherlands), or leave both empty."),
 }
-OPEN_STATUSES = ("open", "held")
+OPEN_STATUSES = ("open", "held", "waiting", "offered")
 
 
 @blp.get("")
@@ -184,7 +185,9 @@ def request_page(request_id: str):
     why_not: list[str] = []
     if view.active_hold is not None:
         hold = holds.view_hold(session, view.active_hold.id, actor=principal, now=now())
-    elif view.status == "open":
+    elif view.status in ("open", "waiting"):
+        # Waiting, she may still look for herself: a place may fit that the matcher would
+        # give to someone who waited longer.
         proposal = proposals.propose_for_request(session, request_id, actor=principal,
                                                  now=now())
         why_not = [labels.exclusion(entry.reason, entry.locations)
@@ -208,6 +211,20 @@ def hold(request_id: str):
         flash(_("Choose one of the options."), "error")
     else:
         flash(_("The place is held for you. Phone the location, then confirm."), "success")
+    return redirect(url_for(".request_page", request_id=request_id), code=303)
+
+
+@blp.post("/aanvragen/<request_id>/wachtlijst")
+@requires_role(*ROLES)
+def join_waitlist(request_id: str):
+    """Put the request on the waiting list: she is offered a place the moment one frees."""
+    try:
+        waitlist.join_waitlist(db_session(), request_id, actor=current_principal(), now=now())
+    except Conflict:
+        flash(_("This request was already closed."), "info")
+    else:
+        flash(_("The request is on the waiting list. When a place that fits frees, it is "
+                "offered here, to you and your colleagues."), "success")
     return redirect(url_for(".request_page", request_id=request_id), code=303)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from shelter_match.services import escalation, regions
+from shelter_match.services import escalation, regions, waitlist
 from web.auth import current_principal, requires_role
 from web.pages import db_session, now, render
 
@@ -26,6 +26,6 @@ def home():
     names = {region.code: region.name for region in regions.list_regions(session)}
     return render("duty/home.html",
                   escalations=escalation.list_escalations(session, actor=principal, now=now()),
-                  waiting=escalation.list_waiting(session, actor=principal),
+                  waiting=waitlist.list_waitlist(session, actor=principal, now=now()),
                   names=names, now=now(),
                   scope=sorted(names.get(code, code) for code in principal.duty_region_codes))

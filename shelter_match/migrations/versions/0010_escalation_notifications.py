@@ -1,10 +1,10 @@
-"""escalation and notifications: duty officers, overrides, escalations at once, the outbox
+"""escalation and notifications: duty officers, overrides, the notification outbox
 
 Revision ID: 0010
 Revises: 0009
 A new role, `duty_officer`, scoped to regions (`user_duty_regions`; none: the national
-duty). `immediate_escalations` records a request that escalated at once (an expired offer,
-a no-show); escalations by time are computed, never stored. `request_overrides` holds a
+duty). Escalations by time are computed, never stored; those at once are the rows of 0009's
+`immediate_escalations`. `request_overrides` holds a
 duty officer's per-request exceptions with her reason. The notification outbox:
 `notification_channels` (where an audience is told), `notifications` (one event for one
 audience), `notification_deliveries` (per channel, retried) and `delivery_attempts`.
@@ -48,20 +48,6 @@ def upgrade() -> None:
                                 name=op.f("fk_user_duty_regions_region_code_regions")),
         sa.PrimaryKeyConstraint("user_id", "region_code", name=op.f("pk_user_duty_regions")),
     )
-    op.create_table(
-        "immediate_escalations",
-        sa.Column("id", sa.String(length=36), nullable=False),
-        sa.Column("request_id", sa.String(length=36), nullable=False),
-        sa.Column("cause", sa.String(length=20), nullable=False),
-        sa.Column("escalated_at", UTCDateTime(), nullable=False),
-        sa.CheckConstraint("cause IN ('offer_expired', 'no_show', 'other')",
-                           name=op.f("ck_immediate_escalations_cause")),
-        sa.ForeignKeyConstraint(["request_id"], ["placement_requests.id"],
-                                name=op.f("fk_immediate_escalations_request_id_placement_requests")),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_immediate_escalations")),
-    )
-    op.create_index(op.f("ix_immediate_escalations_request_id"), "immediate_escalations",
-                    ["request_id"])
     op.create_table(
         "request_overrides",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -148,7 +134,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table in ("delivery_attempts", "notification_deliveries", "notifications",
-                  "notification_channels", "request_overrides", "immediate_escalations",
+                  "notification_channels", "request_overrides",
                   "user_duty_regions"):
         op.drop_table(table)
     # The old CHECK knows no duty officers: they become disabled reviewers (no client data).
