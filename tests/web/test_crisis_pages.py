@@ -251,3 +251,28 @@ def test_a_home_several_places_carry_asks_her_to_choose_and_shows_the_region(
     html = response.get_data(as_text=True)
     assert "Haar regio: Leiden." in html
     assert 'name="danger_suggestion" value="Valkenburg (L)"' in html
+
+
+def test_her_open_requests_poll_with_an_etag_and_show_a_new_offer(client, session, clock):
+    """The list the page polls (site.js): 304 while nothing changed, the new list after."""
+    from shelter_match.services import waitlist
+    from tests.factories import make_location, make_request, principal_of
+    from tests.web.helpers import make_person, signed_in
+
+    worker = make_person(session, clock, "crisis_worker")
+    request = make_request(session, clock, worker.caller, risk_level="oranje")
+    waitlist.join_waitlist(session, request.id, actor=principal_of(session, worker.caller),
+                           now=clock.now())
+    signed_in(client, worker)
+    page = client.get("/crisis").get_data(as_text=True)
+    etag = page.split('data-etag="', 1)[1].split('"', 1)[0]
+    unchanged = client.get("/crisis/live", headers={"If-None-Match": f'"{etag}"'})
+    assert unchanged.status_code == 304 and unchanged.get_data() == b""
+    make_location(session, clock, region_code="GM0344", units=(("A", 2),))
+    assert len(waitlist.run_matcher(session, now=clock.now(), force=True).offers) == 1
+    session.flush()
+    changed = client.get("/crisis/live", headers={"If-None-Match": f'"{etag}"'})
+    assert changed.status_code == 200
+    assert changed.headers["ETag"].strip('"') != etag
+    assert "Offered until" in changed.get_data(as_text=True) or \
+        "Aangeboden tot" in changed.get_data(as_text=True)
