@@ -14,6 +14,7 @@ def init_app(app: Flask) -> None:
     from api.examples import WorkflowExamples
     from api.resources import (
         batch_proposals,
+        escalation,
         health,
         holds,
         locations,
@@ -25,6 +26,7 @@ def init_app(app: Flask) -> None:
         solidarity,
         units,
         users,
+        waitlist,
     )
     from api.smorest import Api
 
@@ -48,7 +50,7 @@ def init_app(app: Flask) -> None:
     api = Api(app, spec_kwargs={"extra_plugins": [WorkflowExamples()]})
     for module in (
         health, regions, places, policy, locations, units, solidarity,
-        placement_requests, holds, placements, batch_proposals, users,
+        placement_requests, holds, placements, batch_proposals, users, escalation, waitlist,
     ):
         api.register_blueprint(module.blp)
     app.register_blueprint(docs_blueprint)

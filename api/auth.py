@@ -17,7 +17,7 @@ from api.database import db_session
 from api.security import note_failed_authentication, refuse_if_throttled
 from shelter_match.services.auth import Principal, authenticate_token
 
-ALL_ROLES = ("crisis_worker", "coordinator", "region_reviewer", "admin")
+ALL_ROLES = ("crisis_worker", "coordinator", "region_reviewer", "duty_officer", "admin")
 BEARER_SCHEME = {"type": "http", "scheme": "bearer", "description": "An API token."}
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import errno
 import os
 import socket
+from collections.abc import Callable
 
 import click
 from gunicorn.app.base import BaseApplication
+from sqlalchemy.engine import URL
 
 from shelter_match.cli import PROGRAM, CommandContext, pass_context
 from shelter_match.database_roles import runs_as_owner
@@ -82,16 +84,32 @@ def ensure_port_free(host: str, port: int) -> None:
             raise ShelterMatchError(f"cannot listen on {host}:{port}: {reason}") from None
 
 
-def run_server(host: str, port: int, workers: int) -> None:
+def run_server(host: str, port: int, workers: int, *, database_url: URL | None = None
+               ) -> None:
+    """Serve with gunicorn; on SQLite (`database_url`) with the matcher in the master."""
     ensure_port_free(host, port)
-    GunicornServer(
-        {
-            "bind": f"{host}:{port}",
-            "workers": workers,
-            **SERVER_SETTINGS,
-            "accesslog": "-",
-        }
-    ).run()
+    options: dict = {"bind": f"{host}:{port}", "workers": workers, **SERVER_SETTINGS,
+                     "accesslog": "-"}
+    if database_url is not None and database_url.get_backend_name() == "sqlite":
+        options["post_worker_init"] = embedded_matcher(database_url)
+    GunicornServer(options).run()
+
+
+def embedded_matcher(database_url: URL) -> Callable[[object], None]:
+    """Return a gunicorn hook that starts the matcher in a thread of each worker.
+
+    Not in the master: it forks, and a SQLite connection must never cross a fork. A file
+    lock makes one worker's matcher the active one (shelter_match.matcher). So `demo`
+    stays one command.
+    """
+
+    def post_worker_init(_worker: object) -> None:
+        from shelter_match.db import create_database_engine
+        from shelter_match.matcher import start_in_thread
+
+        start_in_thread(create_database_engine(database_url))
+
+    return post_worker_init
 
 
 server_options = [
@@ -118,7 +136,7 @@ def serve(context: CommandContext, host: str, port: int, workers: int) -> None:
         click.echo(f"{PROGRAM}: warning: serving as a database role that owns the tables or is "
                    "a superuser, which could rewrite the audit log; run the service as its own "
                    "role (README, Running on PostgreSQL)", err=True)
-    run_server(host, port, workers)
+    run_server(host, port, workers, database_url=context.settings.database_url)
 
 
 @click.command()
@@ -142,4 +160,4 @@ def demo(ctx: click.Context, host: str, port: int, workers: int, scale: int) -> 
     click.echo(f"try:       curl -H 'Authorization: Bearer <crisis_worker token>' "
                f"{base}/api/v1/regions")
     click.echo(f"serving on {base}")
-    run_server(host, port, workers)
+    run_server(host, port, workers, database_url=context.settings.database_url)

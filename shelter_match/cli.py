@@ -97,6 +97,29 @@ def db_grant(context: CommandContext, role: str) -> None:
     click.echo(f"granted {role}: read and write, the audit log append-only")
 
 
+@cli.command("matcher")
+@click.option("--period", type=click.FloatRange(0.1, 600), default=None,
+              help="Seconds between runs that nothing woke (default 5): expiry, escalation.")
+@pass_context
+def matcher_command(context: CommandContext, period: float | None) -> None:
+    """Run the matcher: waiting list, offers, expiry (one active among many)."""
+    import logging
+    import signal
+    import threading
+
+    from shelter_match.matcher import PERIOD_SECONDS, Matcher, serve_guarded
+
+    context.require_schema()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    click.echo("matcher: started; standing by until it is the active one", err=True)
+    serve_guarded(Matcher(context.engine, context.clock, period=period or PERIOD_SECONDS),
+                  stop)
+    click.echo("matcher: stopped", err=True)
+
+
 @cli.group()
 def user() -> None:
     """Manage users, their API tokens and their passwords."""
@@ -115,24 +138,34 @@ def _expiry(now: datetime, days: int | None) -> datetime | None:
 @user.command("add")
 @click.argument("name")
 @click.option("--role", required=True, help=f"One of: {', '.join(ROLES)}.")
-@click.option("--region", "region_code", help="Region code (region_reviewer).")
+@click.option("--region", "region_codes", multiple=True,
+              help="Region code: one for a region_reviewer; any number for a duty_officer "
+                   "(none: the national duty).")
 @click.option("--location", "location_ids", multiple=True, help="Location id (coordinator).")
+@click.option("--organisation", help="Organisation name (crisis_worker): its crisis workers "
+              "share its requests; created on first use. Omitted: she is her own.")
 @expires_option
 @pass_context
-def user_add(context: CommandContext, name: str, role: str, region_code: str | None,
-             location_ids: tuple[str, ...], expires_in_days: int | None) -> None:
+def user_add(context: CommandContext, name: str, role: str, region_codes: tuple[str, ...],
+             location_ids: tuple[str, ...], expires_in_days: int | None,
+             organisation: str | None) -> None:
     """Create a user and print her new API token on the last line."""
     context.require_schema()
+    if role != "duty_officer" and len(region_codes) > 1:
+        raise ValidationFailed({"region": ["Only a duty_officer may have several regions."]})
     now = context.clock.now()
     with context.sessions.begin() as session:
         created, token = users.create_user(
             session,
             name=name,
             role=role,
-            region_code=region_code,
+            region_code=(region_codes[0] if region_codes and role != "duty_officer"
+                         else None),
+            duty_region_codes=region_codes if role == "duty_officer" else (),
             location_ids=location_ids,
             now=now,
             token_expires_at=_expiry(now, expires_in_days),
+            organisation=organisation,
         )
         click.echo(f"created user {created.name} ({created.role})")
     click.echo(token)

@@ -59,6 +59,11 @@ class Settings:
     # A web session ends this long after sign-in, and earlier after this long idle.
     session_hours: int = 12
     session_idle_minutes: int = 240
+    # Notifications: the SMTP server (smtp://host:port), the sender, and the service's
+    # public address for the links in them.
+    smtp_url: str | None = None
+    mail_from: str = "shelter-match@localhost"
+    base_url: str = "http://127.0.0.1:8000"
 
     @property
     def is_sqlite(self) -> bool:
@@ -108,6 +113,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         session_hours=_whole_number(environ, "SHELTER_MATCH_SESSION_HOURS", 12, 1, 24 * 7),
         session_idle_minutes=_whole_number(environ, "SHELTER_MATCH_SESSION_IDLE_MINUTES", 240,
                                            5, 24 * 60 * 7),
+        smtp_url=_smtp_url(environ.get("SHELTER_MATCH_SMTP_URL", "").strip() or None),
+        mail_from=environ.get("SHELTER_MATCH_MAIL_FROM") or "shelter-match@localhost",
+        base_url=environ.get("SHELTER_MATCH_BASE_URL") or "http://127.0.0.1:8000",
     )
 
 
@@ -125,6 +133,23 @@ def _timeouts(environ: dict[str, str]) -> DatabaseTimeouts:
             raise ConfigError(f"{variable} must be a number of seconds between 0.1 and 600.")
         values[name] = value
     return DatabaseTimeouts(**values)
+
+
+def _smtp_url(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(raw)
+        port = parts.port
+    except ValueError:
+        port, parts = None, None
+    if parts is None or parts.scheme not in ("smtp", "smtp+starttls") or not parts.hostname \
+            or (port is not None and not 0 < port < 65536):
+        raise ConfigError("SHELTER_MATCH_SMTP_URL must look like smtp://host:port "
+                          "(or smtp+starttls://user:password@host:port).")
+    return raw
 
 
 def _proxy_count(raw: str) -> int:

@@ -11,8 +11,10 @@ maximum flow of least cost is an assignment that places the most cases, no unit 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from typing import NamedTuple
 
 import numpy as np
+from numpy.typing import NDArray
 from ortools.graph.python import min_cost_flow
 
 from solver.distance import whole_km
@@ -30,6 +32,9 @@ def assign_jointly(
     network: Network,
     rules: Rules,
     intake_by_region: Mapping[str, int] | None = None,
+    *,
+    seniority: Sequence[int] | None = None,
+    declined: Mapping[str, frozenset[str]] | None = None,
 ) -> JointAssignment:
     """Return the optimal joint assignment of free units to the cases, no unit twice.
 
@@ -43,19 +48,36 @@ def assign_jointly(
        cases, of the cost that ``propose`` gives the case's unit (travel, scarce capacity,
        leaving the origin region, solidarity). ``total_cost`` reports this sum.
 
+    With ``seniority`` (the waiting list: one number per case, smaller for who has waited
+    longer), (2) becomes a total order: rood before oranje before groen, then longest
+    waiting, then case id; among the maximum assignments the placed cases are the first
+    ones in that order that can be placed together (for every k, as many of the first k
+    cases as any maximum assignment places). ``declined`` maps a case id to units it must
+    not be given (an offer she declined); the other cases may still take them.
+
     Every assignment satisfies the same rules as ``propose``. An unplaced case has the reason
     ``no_feasible_unit`` when ``propose`` would offer it nothing, else
     ``units_needed_by_others``. Assignments come back in the order of ``cases``.
     """
-    # Data: each case's fitting capacity classes, with the cost of a unit of each.
+    # Data: the slots units are handed out from. A slot is a capacity class, except that
+    # a unit some case declined is a slot of its own, so that exactly that case can be
+    # kept from it; the rest of its class stays one slot.
+    declined = declined or {}
+    slots = _slots(network, frozenset().union(*declined.values()) if declined else frozenset())
+    # Each case's fitting slots, with the cost of a unit of each.
     screenings = [screen(case, network, rules) for case in cases]
     fits, costs = [], []
     for case, screening in zip(cases, screenings, strict=True):
-        classes = np.flatnonzero(fitting_classes(case, network, screening))
+        fitting = fitting_classes(case, network, screening)[slots.class_of]
+        refused = declined.get(case.id)
+        if refused:
+            fitting &= np.array([unit not in refused for unit in slots.unit_id], dtype=np.bool_)
+        classes = np.flatnonzero(fitting)
         per_location = location_costs(case, network, rules, screening, intake_by_region)
-        spare_beds = network.class_beds[classes] - case.household_size
-        cost = per_location[network.class_location[classes]] + spare_beds * rules.weights.spare_bed
-        # Cheapest first, ties by class order (location id, beds), which does not depend on
+        of = slots.class_of[classes]
+        spare_beds = network.class_beds[of] - case.household_size
+        cost = per_location[network.class_location[of]] + spare_beds * rules.weights.spare_bed
+        # Cheapest first, ties by slot order (location id, beds), which does not depend on
         # the order of the input: the pruning below and so the result stay deterministic.
         order = np.lexsort((classes, cost))
         fits.append(classes[order])
@@ -68,7 +90,7 @@ def assign_jointly(
     # places the same cases and costs no more.
     k = sum(1 for classes in fits if len(classes))
     for c, classes in enumerate(fits):
-        held = np.cumsum(network.class_size[classes])
+        held = np.cumsum(slots.size[classes])
         keep = int(np.searchsorted(held, k, side="left")) + 1
         fits[c], costs[c] = classes[:keep], costs[c][:keep]
 
@@ -90,7 +112,19 @@ def assign_jointly(
     # optimality): the most rood cases, then the most oranje ones.
     step = 1 + sum(int(cost.max()) for cost in costs if len(cost))
     top = len(LEVELS) - 1
-    priority = [(top - LEVEL_RANK[case.risk_level]) * step for case in cases]
+    if seniority is None:
+        priority = [(top - LEVEL_RANK[case.risk_level]) * step for case in cases]
+    else:
+        # The waiting list: a total order (risk, then who waited longest, then id). Greedy
+        # optimality holds for any weights that respect the order, so its position will
+        # do: the least total weight among maximum flows is the greedy basis, which places
+        # the most of the first k cases for every k. Positions times `step` keep every
+        # priority above any saving in cost.
+        ranked = sorted(range(len(cases)), key=lambda c: (
+            top - LEVEL_RANK[cases[c].risk_level], seniority[c], cases[c].id))
+        priority = [0] * len(cases)
+        for position, c in enumerate(ranked):
+            priority[c] = position * step
 
     flow = min_cost_flow.SimpleMinCostFlow()
     # Constraints: every case takes at most one unit ...
@@ -111,7 +145,7 @@ def assign_jointly(
     flow.add_arcs_with_capacity_and_unit_cost(
         class_nodes.astype(np.int32),
         np.full(len(used_classes), SINK, np.int32),
-        network.class_size[used_classes].astype(np.int64),
+        slots.size[used_classes].astype(np.int64),
         np.zeros(len(used_classes), np.int64),
     )
     flow.set_node_supply(SOURCE, len(cases))
@@ -122,10 +156,11 @@ def assign_jointly(
     if status != flow.OPTIMAL:
         raise RuntimeError(f"min-cost flow did not reach an optimum: {status}")
 
-    # Read back: hand out the units of each class in unit-id order, cases in input order.
+    # Read back: hand out the units of each slot in unit-id order, cases in input order.
     taken = np.flatnonzero(flow.flows(np.asarray(case_arcs)) > 0)
     chosen = {int(arc_case[a]): (int(arc_class[a]), int(arc_cost[a])) for a in taken}
     handed_out: dict[int, Iterator[FreeUnit]] = {}
+    singled = frozenset(unit for unit in slots.unit_id if unit is not None)
     assignments = []
     for c, (case, screening) in enumerate(zip(cases, screenings, strict=True)):
         if c not in chosen:
@@ -134,9 +169,12 @@ def assign_jointly(
             continue
         j, unit_cost = chosen[c]
         if j not in handed_out:
-            handed_out[j] = iter(network.class_units(j))
+            members = network.class_units(int(slots.class_of[j]))
+            one = slots.unit_id[j]
+            handed_out[j] = iter([unit for unit in members if unit.id == one] if one else
+                                 [unit for unit in members if unit.id not in singled])
         unit = next(handed_out[j])
-        at = int(network.class_location[j])
+        at = int(network.class_location[slots.class_of[j]])
         assignments.append(
             Assignment(
                 case_id=case.id,
@@ -153,3 +191,42 @@ def assign_jointly(
         placed=len(chosen),
         total_cost=sum(cost for _, cost in chosen.values()),
     )
+
+
+class _Slots(NamedTuple):
+    class_of: NDArray[np.int64]  # per slot, its capacity class
+    size: NDArray[np.int64]  # per slot, its free units
+    unit_id: list[str | None]  # per slot, the one declined unit it holds, or None
+
+
+def _slots(network: Network, singled: frozenset[str]) -> _Slots:
+    """Return the capacity classes, with every unit in `singled` split off as its own slot."""
+    if not singled:
+        return _Slots(np.arange(len(network.class_size), dtype=np.int64),
+                      network.class_size.astype(np.int64), [None] * len(network.class_size))
+    # Only the classes that hold a singled unit are split; the others stay as they are.
+    split_classes: set[int] = set()
+    for j in range(len(network.class_size)):
+        start, end = int(network.class_start[j]), int(network.class_start[j + 1])
+        if any(network.units[m].id in singled for m in network.class_members[start:end].tolist()):
+            split_classes.add(j)
+    class_of: list[int] = []
+    size: list[int] = []
+    unit_id: list[str | None] = []
+    for j in range(len(network.class_size)):
+        if j not in split_classes:
+            class_of.append(j)
+            size.append(int(network.class_size[j]))
+            unit_id.append(None)
+            continue
+        units = network.class_units(j)
+        split = [unit.id for unit in units if unit.id in singled]
+        if len(split) < len(units):
+            class_of.append(j)
+            size.append(len(units) - len(split))
+            unit_id.append(None)
+        for one in split:
+            class_of.append(j)
+            size.append(1)
+            unit_id.append(one)
+    return _Slots(np.array(class_of, dtype=np.int64), np.array(size, dtype=np.int64), unit_id)

@@ -92,6 +92,9 @@ class Case:
     at_night: bool = False
     # When the proposal is made (POSIX seconds), for the staleness of availability.
     now_s: float | None = None
+    # A duty officer's override (CONTRACT 4.5): this rood case may stay in her origin
+    # region. It lifts that one rule only; no distance or safety rule is ever relaxed.
+    rood_in_origin_region_allowed: bool = False
 
     def __post_init__(self) -> None:
         _check_level(self.risk_level, "risk_level")

@@ -70,7 +70,8 @@ def screen(case: Case, network: Network, rules: Rules) -> Screening:
     risk = LEVEL_RANK[case.risk_level]
     min_distance_km = rules.min_distance_km[case.risk_level]
     origin_region = network.region_of(case.origin_region_code)
-    must_leave_origin = case.risk_level == "rood" and rules.rood_outside_origin_region
+    must_leave_origin = (case.risk_level == "rood" and rules.rood_outside_origin_region
+                         and not case.rood_in_origin_region_allowed)
 
     danger_m, here = danger_distances_m(case, network)
     # Travel is not a safety rule: it is measured from where the client is, or else from

@@ -12,8 +12,10 @@ SCRIPT = shutil.which("shelter-match", path=str(Path(sys.executable).parent)) or
 
 
 def run_cli(*args: str, database_url: str | None = None, instance: Path | None = None,
-            timeout: float = 120, stdin: str | None = None) -> subprocess.CompletedProcess:
+            timeout: float = 120, stdin: str | None = None,
+            extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHELTER_MATCH_")}
+    env.update(extra_env or {})
     if database_url:
         env["SHELTER_MATCH_DATABASE_URL"] = database_url
     if instance:

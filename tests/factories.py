@@ -34,6 +34,7 @@ def make_caller(
     *,
     location_ids: tuple[str, ...] = (),
     region_code: str | None = None,
+    organisation: str | None = None,
 ) -> Caller:
     """Create a user with a role and return her with her token."""
     user, token = users.create_user(
@@ -43,6 +44,7 @@ def make_caller(
         now=clock.now(),
         location_ids=location_ids,
         region_code=region_code,
+        organisation=organisation,
     )
     session.flush()
     return Caller(user, token)

@@ -22,6 +22,7 @@ def init_app(app: Flask) -> None:
         admin_signals,
         coordinator,
         crisis_worker,
+        duty,
         reviewer,
     )
 
@@ -36,6 +37,7 @@ def init_app(app: Flask) -> None:
     site.before_request(auth.load_principal)
     site.register_blueprint(auth.blp)
     site.register_blueprint(i18n.blp)
-    for module in (crisis_worker, coordinator, reviewer, admin, admin_regions, admin_signals):
+    for module in (crisis_worker, coordinator, reviewer, admin, admin_regions, admin_signals,
+                   duty):
         site.register_blueprint(module.blp)
     app.register_blueprint(site)

@@ -60,6 +60,7 @@ ROLE_HOMES = {
     "crisis_worker": "web.crisis.home",
     "coordinator": "web.coordinator.home",
     "region_reviewer": "web.reviewer.home",
+    "duty_officer": "web.duty.home",
     "admin": "web.admin.home",
 }
 

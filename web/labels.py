@@ -54,6 +54,8 @@ UNIT_STATUSES = {
 REQUEST_STATUSES = {
     "open": _l("Open"),
     "held": _l("Place held"),
+    "waiting": _l("On the waiting list"),
+    "offered": _l("Place offered"),
     "placed": _l("Placed"),
     "cancelled": _l("Cancelled"),
 }

@@ -20,11 +20,13 @@ MENUS = {
                       ("web.crisis.new_request", _l("New request"))),
     "coordinator": (("web.coordinator.home", _l("Bed board")),),
     "region_reviewer": (("web.reviewer.home", _l("Solidarity")),),
+    "duty_officer": (("web.duty.home", _l("Duty")),),
     "admin": (("web.admin.home", _l("Locations")),
               ("web.admin.policy", _l("Policy")),
               ("web.admin_regions.home", _l("Regions")),
               ("web.admin_signals.home", _l("Signals")),
-              ("web.reviewer.home", _l("Solidarity"))),
+              ("web.reviewer.home", _l("Solidarity")),
+              ("web.duty.home", _l("Duty"))),
 }
 
 

@@ -7,6 +7,7 @@ from api.auth import current_principal, now
 from api.database import db_session
 from api.idempotency import idempotent
 from api.schemas.placements import (
+    CancelSchema,
     PlacementRequestCreateSchema,
     PlacementRequestQueryArgsSchema,
     PlacementRequestSchema,
@@ -14,7 +15,7 @@ from api.schemas.placements import (
     ProposalSchema,
 )
 from api.smorest import Blueprint
-from shelter_match.services import holds, proposals, requests
+from shelter_match.services import holds, proposals, requests, waitlist
 from shelter_match.services.requests import PointData, RequestData
 
 blp = Blueprint("placement_requests", __name__, url_prefix="/api/v1/placement-requests",
@@ -31,7 +32,7 @@ class PlacementRequests(MethodView):
     @blp.arguments(PlacementRequestQueryArgsSchema, location="query")
     @blp.response(200, PlacementRequestSchema(many=True))
     def get(self, args):
-        """List my placement requests (admin: all), newest first."""
+        """List my organisation's placement requests (admin: all), newest first."""
         return requests.list_requests(db_session(), actor=current_principal(), now=now(),
                                       status=args.get("status"))
 
@@ -87,15 +88,35 @@ class PlacementRequestById(MethodView):
 @blp.route("/<request_id>/cancel")
 class PlacementRequestCancel(MethodView):
     @blp.requires(*ROLES)
+    @blp.arguments(CancelSchema)
     @blp.response(200, PlacementRequestSchema)
     @blp.alt_response(409, response="CONFLICT", description="The request is placed or "
                       "cancelled already.")
-    def post(self, request_id):
-        """Cancel an open request; its active hold is released (409 once placed)."""
+    def post(self, args, request_id):
+        """Cancel an open request with an optional `outcome`; its active hold is released
+        (409 once placed)."""
         session = db_session()
         principal = current_principal()
-        holds.cancel_request(session, request_id, actor=principal, now=now())
+        holds.cancel_request(session, request_id, actor=principal, now=now(),
+                             outcome=args["outcome"])
         return requests.view_request(session, request_id, actor=principal, now=now())
+
+
+@blp.route("/<request_id>/waitlist")
+class PlacementRequestWaitlist(MethodView):
+    @blp.requires(*ROLES)
+    @blp.response(200, PlacementRequestSchema)
+    @blp.alt_response(409, response="CONFLICT", description="The request is placed or "
+                      "cancelled.")
+    def post(self, request_id):
+        """Put the request on the waiting list: the matcher offers her a bed when one frees.
+
+        `status` becomes `waiting`; joining again is 200 and changes nothing (idempotent).
+        An offer shows as `status: offered` with `offer`; confirm or release its hold as
+        any other. A declined offer's unit is never offered to the request again.
+        """
+        return waitlist.join_waitlist(db_session(), request_id, actor=current_principal(),
+                                      now=now())
 
 
 @blp.route("/<request_id>/proposals")

@@ -13,9 +13,10 @@ from api.schemas.solidarity import (
     SolidarityFlowSchema,
     SolidarityQueryArgsSchema,
     SolidaritySchema,
+    UnmetSchema,
 )
 from api.smorest import Blueprint
-from shelter_match.services import solidarity, solidarity_csv
+from shelter_match.services import solidarity, solidarity_csv, unmet
 from shelter_match.services.solidarity import Period
 
 blp = Blueprint(
@@ -114,3 +115,27 @@ def csv_response(text: str, name: str) -> Response:
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.vary.add("Accept")
     return response
+
+
+@blp.route("/unmet")
+class SolidarityUnmet(MethodView):
+    @blp.requires("region_reviewer", "admin")
+    @blp.arguments(SolidarityQueryArgsSchema, location="query")
+    @blp.response(200, UnmetSchema)
+    @blp.alt_response(200, schema={"type": "string"}, content_type=CSV, success=True,
+                      example="\ufeffregion_code;name;requests;placed;…\r\n",
+                      description="JSON, or CSV when asked with `Accept: text/csv`.")
+    @blp.doc(description=f"{unmet.DEFINITIONS}\n\nEvery region appears, ordered by name. "
+                         f"With `Accept: {CSV}`: one row per region for a Dutch "
+                         "spreadsheet: `;`-separated, UTF-8 with a byte-order mark, CRLF "
+                         "line ends, a suppressed figure as an empty cell, the region's "
+                         "name beside its code.")
+    def get(self, args):
+        """Show every origin region's unmet demand for a period."""
+        media_type = negotiate()
+        period = solidarity.make_period(args["start"], args["end"])
+        rows = unmet.unmet_demand(db_session(), period, now())
+        if media_type == CSV:
+            return csv_response(unmet.unmet_csv(rows), filename("unmet", period))
+        return {"start": period.start, "end": period.end, "regions": rows}, 200, {
+            "Vary": "Accept"}

@@ -10,6 +10,7 @@ from typing import Any
 import marshmallow as ma
 
 from api.reasons import sentences
+from api.schemas.escalation import OverrideSchema
 from api.schemas.fields import UTCDateTime, drop_unless
 from shelter_match.clock import rfc3339
 from shelter_match.models import ARRIVAL_STATUSES, OUTCOMES
@@ -173,6 +174,19 @@ class ActiveHoldSchema(ma.Schema):
     expires_at = UTCDateTime()
 
 
+class OfferSchema(ma.Schema):
+    """The matcher's offer to a waiting request: a hold, confirmed or released as any."""
+
+    hold_id = ma.fields.String()
+    unit_id = ma.fields.String()
+    location_id = ma.fields.String()
+    place = ma.fields.String(allow_none=True, metadata={
+        "description": "The location's public place (never its address)."})
+    intake_phone = ma.fields.String(allow_none=True, metadata={
+        "description": "The location's 24/7 intake line, to call before confirming."})
+    expires_at = UTCDateTime()
+
+
 class PlacementRequestSchema(ma.Schema):
     """A placement request. `held` is not stored: an open request with an active hold."""
 
@@ -201,14 +215,22 @@ class PlacementRequestSchema(ma.Schema):
     excluded_location_ids = ma.fields.List(ma.fields.String(),
                                            attribute="request.excluded_location_ids")
     danger = ma.fields.Nested(PointOutSchema, allow_none=True, metadata={
-        "description": "Only for the crisis worker who made the request (absent for others)."})
+        "description": "Only for the crisis workers of the request's organisation (absent "
+                       "for others)."})
     current = ma.fields.Nested(PointOutSchema, allow_none=True, metadata={
-        "description": "Only for the crisis worker who made the request (absent for others)."})
+        "description": "Only for the crisis workers of the request's organisation (absent "
+                       "for others)."})
     dangers = ma.fields.List(ma.fields.Nested(PointOutSchema), allow_none=True, metadata={
         "description": "Every danger, the first (`danger`) included, when they were given as "
-                       "a list; only for the crisis worker who made the request."})
+                       "a list; only for the crisis workers of the request's organisation."})
     active_hold = ma.fields.Nested(ActiveHoldSchema, allow_none=True)
     placement_id = ma.fields.String(allow_none=True)
+    overrides = ma.fields.List(ma.fields.Nested(OverrideSchema), metadata={
+        "description": "A duty officer's exceptions to this request's rules, with her reason."})
+    waiting_since = UTCDateTime(attribute="request.waiting_since", allow_none=True, metadata={
+        "description": "When it joined the waiting list (null: never)."})
+    offer = ma.fields.Nested(OfferSchema, allow_none=True, metadata={
+        "description": "While `status` is `offered`: the matcher's offer; null otherwise."})
 
     @ma.post_dump(pass_original=True)
     def leave_out_points(self, data: dict[str, Any], original: Any, **_kwargs: Any
@@ -221,7 +243,8 @@ class PlacementRequestSchema(ma.Schema):
 
 class PlacementRequestQueryArgsSchema(ma.Schema):
     status = ma.fields.String(validate=OneOf(STATUSES),
-                              metadata={"description": "Status now (held: an active hold)."})
+                              metadata={"description": "Status now (held: an active hold; "
+                                        "offered: a waiting request with an active offer)."})
 
 
 class ProposalArgsSchema(ma.Schema):
@@ -385,6 +408,12 @@ class DischargeSchema(ma.Schema):
     ended_at = ma.fields.AwareDateTime(load_default=None, metadata={
         "description": "When she left (default: now); not before started_at, not in the "
                        "future."})
+
+
+class CancelSchema(ma.Schema):
+    outcome = ma.fields.String(load_default="other", validate=ma.validate.OneOf(OUTCOMES),
+                               metadata={"enum": list(OUTCOMES), "description":
+                                         "Why it closes without a placement (default other)."})
 
 
 class BatchProposalArgsSchema(ma.Schema):

@@ -2,6 +2,7 @@ import marshmallow as ma
 
 from shelter_match.services.policy import (
     CLOCK_TIME,
+    DEFAULT_ESCALATION_MINUTES,
     DEFAULT_NIGHT_HOURS,
     DEFAULT_PLACE_RADIUS_KM,
     DEFAULT_POLICY,
@@ -10,6 +11,7 @@ from shelter_match.services.policy import (
     MAX_ADDRESS_VIEW_MINUTES,
     MAX_CLOSE_OPEN_REQUESTS_AFTER_DAYS,
     MAX_DISTANCE_KM,
+    MAX_ESCALATION_MINUTES,
     MAX_HOLD_EXTENSION_MINUTES,
     MAX_HOLD_MINUTES,
     MAX_PLACE_RADIUS_KM,
@@ -88,6 +90,8 @@ class NightHoursSchema(ma.Schema):
     to = ma.fields.String(required=True,
                           validate=ma.validate.Regexp(CLOCK_TIME, error="Must be HH:MM."),
                           metadata={"example": "08:00"})
+
+
 class QuotasSchema(ma.Schema):
     """Hourly quotas per user; beyond them a call is 429 with Retry-After."""
 
@@ -102,6 +106,19 @@ class QuotasSchema(ma.Schema):
         metadata={"description": "Proposals a user may be shown in an hour; a joint proposal "
                                  "counts each of its requests.",
                   "example": DEFAULT_QUOTAS["proposals_per_hour"]})
+
+
+def _escalation(level: str) -> ma.fields.Integer:
+    return ma.fields.Integer(strict=True, load_default=DEFAULT_ESCALATION_MINUTES[level],
+                             validate=Range(1, MAX_ESCALATION_MINUTES))
+
+
+class EscalationMinutesSchema(ma.Schema):
+    """Minutes without a placement after which a request escalates, per risk level."""
+
+    groen = _escalation("groen")
+    oranje = _escalation("oranje")
+    rood = _escalation("rood")
 
 
 class PolicySchema(ma.Schema):
@@ -161,6 +178,12 @@ class PolicySchema(ma.Schema):
                                  "open the address page again this long; each showing is "
                                  "audited. Optional; 15."},
     )
+    offer_minutes = ma.fields.Integer(
+        load_default=DEFAULT_POLICY.offer_minutes, strict=True,
+        validate=Range(1, MAX_HOLD_MINUTES),
+        metadata={"description": "How long the matcher's offer to a waiting request stays "
+                                 "open (optional; 30).", "example": 30},
+    )
     danger_place_radius_km = ma.fields.Nested(
         PlaceRadiusSchema, load_default=lambda: dict(DEFAULT_PLACE_RADIUS_KM),
         metadata={"description": "The least extra distance kept from a danger given as a place "
@@ -173,4 +196,11 @@ class PolicySchema(ma.Schema):
         metadata={"description": "Hourly quotas per user (optional; 30 requests, 300 "
                                  "proposals). An admin may set one user's own: "
                                  "PUT /api/v1/users/{name}/quotas."},
+    )
+    escalation_minutes = ma.fields.Nested(
+        EscalationMinutesSchema, load_default=lambda: dict(DEFAULT_ESCALATION_MINUTES),
+        metadata={"description": "A request open or waiting this many minutes without a "
+                                 "placement escalates to its origin region's duty officers, "
+                                 "after twice as long to the national duty (optional; rood "
+                                 "60, oranje 240, groen 1440)."},
     )

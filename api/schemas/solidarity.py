@@ -91,3 +91,33 @@ class SolidarityFlowSchema(ma.Schema):
     placements = _count("Placements that started in the period.")
     bed_nights = _count("Bed-nights in the period.")
     suppressed = _suppressed()
+
+
+def _suppressible(description: str) -> ma.fields.Integer:
+    return ma.fields.Integer(allow_none=True, metadata={
+        "description": f"{description} Null when suppressed (a small count in a short period)."})
+
+
+class UnmetRegionSchema(ma.Schema):
+    """One origin region's demand in the period: aggregates only, never a case."""
+
+    region_code = ma.fields.String()
+    name = ma.fields.String()
+    requests = _suppressible("Requests made in the period.")
+    placed = _suppressible("Of those, placed.")
+    closed_without_placement = ma.fields.Dict(
+        keys=ma.fields.String(), values=ma.fields.Integer(allow_none=True),
+        metadata={"description": "Of those, cancelled, by outcome (every outcome listed)."})
+    waiting_now = _suppressible("The region's requests on the waiting list now.")
+    median_minutes_to_placement = ma.fields.Dict(
+        keys=ma.fields.String(), values=ma.fields.Integer(allow_none=True),
+        metadata={"description": "Per risk level: median whole minutes from request to "
+                                 "placement; null when none or suppressed."})
+    suppressed = ma.fields.Boolean(metadata={"description": "A figure of this row is null "
+                                                            "because it was small."})
+
+
+class UnmetSchema(ma.Schema):
+    start = ma.fields.Date(data_key="from")
+    end = ma.fields.Date(data_key="to")
+    regions = ma.fields.List(ma.fields.Nested(UnmetRegionSchema))

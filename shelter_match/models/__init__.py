@@ -1,8 +1,23 @@
 """The data model. Import models from here: `from shelter_match.models import Unit`."""
 
 from shelter_match.models.base import Base, new_id
+from shelter_match.models.escalation import (
+    DeliveryAttempt,
+    Notification,
+    NotificationChannel,
+    NotificationDelivery,
+    RequestOverride,
+    user_duty_regions,
+)
 from shelter_match.models.network import UNIT_CHANGE_CAUSES, Location, Region, Unit, UnitChange
-from shelter_match.models.people import ROLES, ApiToken, User, WebSession, user_locations
+from shelter_match.models.people import (
+    ROLES,
+    ApiToken,
+    Organisation,
+    User,
+    WebSession,
+    user_locations,
+)
 from shelter_match.models.placements import (
     ARRIVAL_STATUSES,
     HOLD_STATUSES,
@@ -22,6 +37,7 @@ from shelter_match.models.records import (
     PolicyRecord,
     UserQuota,
 )
+from shelter_match.models.waitlist import ImmediateEscalation, MatcherWakeup
 
 __all__ = [
     "ARRIVAL_STATUSES",
@@ -35,20 +51,29 @@ __all__ = [
     "AuditLink",
     "AuthFailureWindow",
     "Base",
+    "DeliveryAttempt",
     "Hold",
     "IdempotencyKey",
+    "ImmediateEscalation",
     "Location",
+    "MatcherWakeup",
+    "Notification",
+    "NotificationChannel",
+    "NotificationDelivery",
+    "Organisation",
     "Placement",
     "PlacementRequest",
     "PointDigestKey",
     "PolicyRecord",
     "Region",
     "RegionGemeente",
+    "RequestOverride",
     "Unit",
     "UnitChange",
     "User",
     "WebSession",
     "UserQuota",
     "new_id",
+    "user_duty_regions",
     "user_locations",
 ]

@@ -13,7 +13,7 @@ from shelter_match.models.base import Base, UTCDateTime, id_column, in_list_chec
 if TYPE_CHECKING:
     from shelter_match.models.network import Location
 
-ROLES = ("crisis_worker", "coordinator", "region_reviewer", "admin")
+ROLES = ("crisis_worker", "coordinator", "region_reviewer", "duty_officer", "admin")
 
 # A coordinator's scope: the locations she keeps.
 user_locations = Table(
@@ -22,6 +22,20 @@ user_locations = Table(
     Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("location_id", ForeignKey("locations.id", ondelete="CASCADE"), primary_key=True),
 )
+
+
+class Organisation(Base):
+    """A crisis service or Veilig Thuis: its crisis workers share its requests (CONTRACT 4.3).
+
+    A crisis worker created without one is alone, as in v1 (users.organisation_id NULL):
+    she sees her own requests only.
+    """
+
+    __tablename__ = "organisations"
+
+    id: Mapped[str] = id_column()
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class User(Base):
@@ -35,6 +49,9 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     # Scopes a region_reviewer to one region (she still sees national aggregates).
     region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"), default=None)
+    # A crisis worker's organisation (4.3); None: she is her own, as in v1.
+    organisation_id: Mapped[str | None] = mapped_column(
+        ForeignKey("organisations.id"), default=None, index=True)
     password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

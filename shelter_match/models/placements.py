@@ -10,7 +10,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Index, Integer, String, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shelter_match.models.base import Base, StringList, UTCDateTime, id_column, in_list_check
@@ -18,7 +29,9 @@ from solver.vocabulary import LEVELS, REQUEST_TARGET_GROUPS
 
 # Stored request states. "held" is never stored: a request is held while it has an
 # active hold whose expires_at lies in the future, which no stored flag could track.
-REQUEST_STATUSES = ("open", "placed", "cancelled")
+# "waiting" is an open request on the waiting list (CONTRACT 4.4); it reads "offered"
+# while the matcher's offer (a hold) to it is active, for the same reason.
+REQUEST_STATUSES = ("open", "waiting", "placed", "cancelled")
 HOLD_STATUSES = ("active", "released", "confirmed", "expired", "cancelled")
 # Why a request closed without a placement (CONTRACT 4.3), kept for the unmet-demand
 # figures. Set exactly when the request is cancelled; `other` when nobody said why,
@@ -53,6 +66,10 @@ class PlacementRequest(Base):
     # Erased by the retention purge; everything the solidarity figures need stays.
     case_reference: Mapped[str | None] = mapped_column(String(64))
     created_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    # The organisation of the crisis worker who made it (4.3): everyone in it sees and acts
+    # on the request. None: only its crisis worker, as in v1.
+    organisation_id: Mapped[str | None] = mapped_column(
+        ForeignKey("organisations.id"), default=None, index=True)
     origin_region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
     risk_level: Mapped[str] = mapped_column(String(10))
     # Rounded to about 1 km before they are stored; erased by the retention purge.
@@ -85,6 +102,9 @@ class PlacementRequest(Base):
     excluded_location_ids: Mapped[list[str]] = mapped_column(StringList, default=list)
     status: Mapped[str] = mapped_column(String(10), default="open", index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When she joined the waiting list: who waited longest is offered first (after risk).
+    # Kept when an offer is declined or expires: she goes back to her place in the queue.
+    waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     outcome: Mapped[str | None] = mapped_column(String(30), default=None)
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
@@ -129,6 +149,9 @@ class Hold(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     # When the hold was extended (at most once, by policy.hold_extension_minutes).
     extended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # An offer: a hold the matcher made for a waiting request (CONTRACT 4.4). Released, it
+    # is a declined offer, and that unit is never offered to the request again.
+    offer: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Placement(Base):

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from shelter_match.models import ApiToken, User, user_locations
+from shelter_match.models import ApiToken, User, user_duty_regions, user_locations
 
 TOKEN_PREFIX = "smt_"  # noqa: S105 - a visible prefix helps secret scanners find leaks
 # Writing last_used_at on every call would turn every read into a write.
@@ -31,10 +31,22 @@ class Principal:
     role: str
     region_code: str | None = None
     location_ids: frozenset[str] = field(default_factory=frozenset)
+    # A duty officer's regions; empty for a duty officer means the national duty.
+    duty_region_codes: frozenset[str] = field(default_factory=frozenset)
+    # A crisis worker's organisation (CONTRACT 4.3); None: she is her own, as in v1.
+    organisation_id: str | None = None
 
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    def on_duty_for(self, origin_region_code: str) -> bool:
+        """Return whether she looks after requests from this region (admin: every one)."""
+        if self.is_admin:
+            return True
+        if self.role != "duty_officer":
+            return False
+        return not self.duty_region_codes or origin_region_code in self.duty_region_codes
 
     def manages_location(self, location_id: str) -> bool:
         """Return whether she may change this location's units and see its address."""
@@ -102,10 +114,17 @@ def principal_for(session: Session, user: User) -> Principal:
             select(user_locations.c.location_id).where(user_locations.c.user_id == user.id)
         )
     )
+    duty_region_codes: frozenset[str] = frozenset()
+    if user.role == "duty_officer":
+        duty_region_codes = frozenset(session.scalars(
+            select(user_duty_regions.c.region_code)
+            .where(user_duty_regions.c.user_id == user.id)))
     return Principal(
         user_id=user.id,
         name=user.name,
         role=user.role,
         region_code=user.region_code,
         location_ids=location_ids,
+        duty_region_codes=duty_region_codes,
+        organisation_id=user.organisation_id,
     )

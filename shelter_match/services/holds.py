@@ -25,7 +25,13 @@ from shelter_match.services import audit, unit_state
 from shelter_match.services.auth import Principal
 from shelter_match.services.intake_phone import IntakePhone, disclose_for_hold
 from shelter_match.services.policy import get_policy
-from shelter_match.services.requests import get_request, lock_open_request, may_see
+from shelter_match.services.requests import (
+    OPEN_STATUSES,
+    get_request,
+    in_organisation_sql,
+    lock_open_request,
+    may_see,
+)
 from shelter_match.services.unit_state import SweepResult, active_hold_sql, hold_status
 
 __all__ = ["SweepResult", "hold_status"]
@@ -57,7 +63,7 @@ def create_hold(
     from shelter_match.services.proposals import unit_unsuitability
 
     request = get_request(session, request_id, actor=actor)
-    if request.status != "open":
+    if request.status not in OPEN_STATUSES:
         raise Conflict(f"The request is {request.status}; it cannot be held.")
     unit = session.get(Unit, unit_id)
     if unit is None:
@@ -82,7 +88,8 @@ def create_hold(
 
 
 def may_see_hold(actor: Principal, hold: Hold, request: PlacementRequest) -> bool:
-    """Return whether `actor` may see a hold: its crisis worker, its location's, an admin."""
+    """Return whether `actor` may see a hold: its request's organisation, its location's
+    coordinator, an admin."""
     return (hold.created_by == actor.user_id or may_see(actor, request)
             or actor.manages_location(hold.location_id))
 
@@ -133,7 +140,7 @@ def cancel_request(
     if outcome not in OUTCOMES:
         raise ValidationFailed({"outcome": [f"Must be one of: {', '.join(OUTCOMES)}."]})
     request = get_request(session, request_id, actor=actor)
-    if request.status != "open":
+    if request.status not in OPEN_STATUSES:
         raise Conflict(f"The request is {request.status}; it cannot be cancelled.")
     if not lock_open_request(session, request.id, status="cancelled",
                              closed_at=now, outcome=outcome):
@@ -165,7 +172,8 @@ def list_holds(
 ) -> list[HoldView]:
     """Return the holds the actor may see, newest first: who is on the way, and where.
 
-    A coordinator sees the holds at her locations, a crisis worker her own, an admin all.
+    A coordinator sees the holds at her locations, a crisis worker her own and her
+    organisation's, an admin all.
     """
     if status is not None and status not in HOLD_STATUSES:
         raise ValidationFailed({"status": [f"Must be one of: {', '.join(HOLD_STATUSES)}."]})
@@ -184,8 +192,7 @@ def list_holds(
     if actor.role == "coordinator":
         query = query.where(Hold.location_id.in_(sorted(actor.location_ids)))
     elif not actor.is_admin:
-        query = query.where(or_(Hold.created_by == actor.user_id,
-                                PlacementRequest.created_by == actor.user_id))
+        query = query.where(or_(Hold.created_by == actor.user_id, in_organisation_sql(actor)))
     if status is not None:
         query = query.where(_status_condition(status, now))
     return [HoldView(hold, hold_status(hold, now), request, unit, location)

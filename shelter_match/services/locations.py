@@ -15,6 +15,7 @@ from shelter_match.errors import Forbidden, NotFound, ValidationFailed
 from shelter_match.models import Location, Region, Unit
 from shelter_match.services import audit
 from shelter_match.services.auth import Principal
+from shelter_match.services.matcher_signal import wake_matcher
 from shelter_match.services.places import location_point_errors
 from shelter_match.services.public_areas import PublicArea, contains, derive, place_errors
 from shelter_match.services.unit_state import mark_availability_checked, record_change
@@ -272,6 +273,8 @@ def add_unit(
     )
     session.add(unit)
     session.flush()
+    if unit.status == "free":
+        wake_matcher(session, cause="created", now=now)
     record_change(
         session,
         unit_id=unit.id,

@@ -18,12 +18,12 @@ from sqlalchemy.orm import Session
 from shelter_match.clock import rfc3339
 from shelter_match.db import command
 from shelter_match.errors import Conflict, NotFound, ValidationFailed
-from shelter_match.models import Hold, Location, Placement, Unit
+from shelter_match.models import Hold, Location, Placement, PlacementRequest, Unit
 from shelter_match.services import audit, unit_state
 from shelter_match.services.auth import Principal
 from shelter_match.services.holds import get_hold
 from shelter_match.services.policy import get_policy
-from shelter_match.services.requests import lock_open_request
+from shelter_match.services.requests import in_organisation, lock_open_request
 from shelter_match.services.unit_state import hold_status
 
 
@@ -35,9 +35,12 @@ class PlacementView:
     show_address: bool
 
 
-def may_confirm(actor: Principal, hold: Hold) -> bool:
-    """Return whether `actor` may confirm: who made the hold, the location's coordinator, admin."""
-    return hold.created_by == actor.user_id or actor.manages_location(hold.location_id)
+def may_confirm(actor: Principal, hold: Hold, request: PlacementRequest) -> bool:
+    """Return whether `actor` may confirm: who made the hold, a crisis worker of the
+    request's organisation (v2: the address is disclosed to her, audited), the location's
+    coordinator, an admin."""
+    return (hold.created_by == actor.user_id or actor.manages_location(hold.location_id)
+            or (actor.role == "crisis_worker" and in_organisation(actor, request)))
 
 
 @command
@@ -45,7 +48,7 @@ def confirm_hold(session: Session, hold_id: str, *, actor: Principal, now: datet
                  ) -> PlacementView:
     """Turn an active hold into a placement: the unit is occupied, the request placed."""
     hold, request = get_hold(session, hold_id, actor=actor)
-    if not may_confirm(actor, hold):
+    if not may_confirm(actor, hold, request):
         raise NotFound("No such hold.")
     status = hold_status(hold, now)
     if status != "active":

@@ -34,7 +34,7 @@ MAX_ADDRESS_VIEW_MINUTES = 60
 # Keys added after v1: a document without them (older clients, stored policies) keeps the
 # default.
 LATER_KEYS = ("close_open_requests_after_days", "hold_extension_minutes",
-              "address_view_minutes")
+              "address_view_minutes", "offer_minutes")
 
 # The solver's ranking weights (metre-equivalents), tunable by an admin; the solver's own
 # defaults until she does.
@@ -51,6 +51,10 @@ CLOCK_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 # Hourly quotas per user (CONTRACT 4.1; services/quotas.py); an admin may set one user's own.
 DEFAULT_QUOTAS: dict[str, int] = {"requests_per_hour": 30, "proposals_per_hour": 300}
 MAX_QUOTA = 100_000
+# A request open or waiting this long without a placement escalates to its origin region's
+# duty officers, and after twice as long to the national duty (CONTRACT 4.4).
+DEFAULT_ESCALATION_MINUTES: dict[str, int] = {"rood": 60, "oranje": 240, "groen": 1440}
+MAX_ESCALATION_MINUTES = 7 * 24 * 60
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,11 @@ class Policy:
     # After confirming, the same crisis worker may see the address again this long (audited).
     address_view_minutes: int = 15
     quotas: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_QUOTAS))
+    escalation_minutes: dict[str, int] = field(
+        default_factory=lambda: dict(DEFAULT_ESCALATION_MINUTES)
+    )
+    # How long the matcher's offer to a waiting request stays open (CONTRACT 4.4).
+    offer_minutes: int = 30
 
     def as_document(self) -> dict[str, Any]:
         return asdict(self)
@@ -119,7 +128,8 @@ def validate_document(document: dict[str, Any]) -> Policy:
                         ("stale_after_hours", MAX_STALE_AFTER_HOURS),
                         ("close_open_requests_after_days", MAX_CLOSE_OPEN_REQUESTS_AFTER_DAYS),
                         ("hold_extension_minutes", MAX_HOLD_EXTENSION_MINUTES),
-                        ("address_view_minutes", MAX_ADDRESS_VIEW_MINUTES)):
+                        ("address_view_minutes", MAX_ADDRESS_VIEW_MINUTES),
+                        ("offer_minutes", MAX_HOLD_MINUTES)):
         value = (document.get(name, getattr(DEFAULT_POLICY, name))
                  if name in LATER_KEYS else document.get(name))
         if not isinstance(value, int) or not _is_int(value) or not 1 <= value <= upper:
@@ -139,6 +149,12 @@ def validate_document(document: dict[str, Any]) -> Policy:
             if not isinstance(night_hours[key], str) or not CLOCK_TIME.match(night_hours[key]):
                 errors[f"night_hours.{key}"] = ["Must be a time HH:MM (00:00 to 23:59)."]
     quotas = _whole_numbers(document, "quotas", DEFAULT_QUOTAS, MAX_QUOTA, errors)
+    escalation = _whole_numbers(document, "escalation_minutes", DEFAULT_ESCALATION_MINUTES,
+                                MAX_ESCALATION_MINUTES, errors)
+    for level, minutes in escalation.items():
+        if minutes == 0 and f"escalation_minutes.{level}" not in errors:
+            errors[f"escalation_minutes.{level}"] = [
+                f"Must be a whole number from 1 to {MAX_ESCALATION_MINUTES}."]
     if errors:
         raise ValidationFailed(errors)
     return Policy(
@@ -157,6 +173,8 @@ def validate_document(document: dict[str, Any]) -> Policy:
         address_view_minutes=document.get("address_view_minutes",
                                           Policy.address_view_minutes),
         quotas=quotas,
+        escalation_minutes=escalation,
+        offer_minutes=document.get("offer_minutes", Policy.offer_minutes),
     )
 
 

@@ -25,6 +25,7 @@ from shelter_match.services import audit, digests, quotas
 from shelter_match.services.auth import Principal
 from shelter_match.services.policy import Policy, get_policy, is_night
 from shelter_match.services.requests import (
+    OPEN_STATUSES,
     danger_uncertainty_km,
     get_request,
     may_see,
@@ -125,6 +126,9 @@ def case_of(request: PlacementRequest, policy: Policy, *, now: datetime
         oldest_boy_age=max(boys) if boys else None,
         at_night=is_night(policy, now),
         now_s=now.timestamp(),
+        # A duty officer's override (services.overrides); read with the request.
+        rood_in_origin_region_allowed=bool(
+            getattr(request, "rood_in_origin_region_allowed", False)),
     )
 
 
@@ -238,7 +242,7 @@ _intake_cache: dict[str, tuple[datetime, dict[str, int]]] = {}
 
 def _open_request(session: Session, request_id: str, actor: Principal) -> PlacementRequest:
     request = get_request(session, request_id, actor=actor)
-    if request.status != "open":
+    if request.status not in OPEN_STATUSES:
         raise Conflict(f"The request is {request.status}; there is nothing to propose.")
     return request
 
@@ -358,7 +362,7 @@ def _requests_for_batch(
     unknown = [i for i in request_ids if i not in found or not may_see(actor, found[i])]
     if unknown:
         raise ValidationFailed({"request_ids": [f"Unknown request(s): {', '.join(unknown)}."]})
-    closed = [i for i in request_ids if found[i].status != "open"]
+    closed = [i for i in request_ids if found[i].status not in OPEN_STATUSES]
     if closed:
         raise ValidationFailed({"request_ids": [
             f"Not open (placed or cancelled): {', '.join(closed)}."]})

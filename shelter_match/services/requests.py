@@ -11,11 +11,11 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import ColumnElement, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from shelter_match.db import command, rowcount
@@ -43,7 +43,9 @@ SEXES = ("female", "male")
 MINOR_ALONE = ("A minor without an adult is not placed through the shelters: contact youth "
                "care (jeugdzorg, the Jeugdbescherming on duty) or Veilig Thuis "
                "(0800-2000, day and night).")
-STATUSES = ("open", "held", "placed", "cancelled")
+STATUSES = ("open", "held", "waiting", "offered", "placed", "cancelled")
+# Stored statuses of a request that may still be placed: open, or on the waiting list.
+OPEN_STATUSES = ("open", "waiting")
 
 # Points are stored on a grid no finer than about 1 km: 0.01° of latitude is 1.11 km and
 # 0.015° of longitude is 0.95-1.06 km across the Netherlands (50.5-53.8° N).
@@ -105,6 +107,23 @@ class PointView:
     uncertainty_km: float
 
 
+@dataclass(frozen=True)
+class OfferView:
+    """The matcher's offer to a waiting request (CONTRACT 4.4): a hold, and where to call.
+
+    `place` and `intake_phone` are the location's public place and 24/7 intake line, where
+    the location has them (LEAD: branches `secret` and `life` add those columns; read here
+    with getattr, so this works before and after they are merged).
+    """
+
+    hold_id: str
+    unit_id: str
+    location_id: str
+    place: str | None
+    intake_phone: str | None
+    expires_at: datetime
+
+
 @dataclass
 class RequestView:
     """A request as its reader sees it at `now`: the derived status, hold and placement."""
@@ -113,12 +132,15 @@ class RequestView:
     status: str
     active_hold: Hold | None = None
     placement_id: str | None = None
-    # Only the crisis worker who made the request sees where the danger and the client are.
+    offer: OfferView | None = None
+    # Only the crisis workers of its organisation see where the danger and the client are.
     show_points: bool = False
     danger: PointView | None = None
     current: PointView | None = None
     # Every danger, the first included, when they were given as a list.
     dangers: list[PointView] | None = None
+    # A duty officer's overrides of this request's rules (services.overrides), shown on it.
+    overrides: list[Any] = field(default_factory=list)
 
 
 def danger_uncertainty_km(request: PlacementRequest, policy: Policy) -> float:
@@ -273,6 +295,25 @@ def case_reference_errors(reference: str, *, today: date | None = None) -> list[
     if not any(ch.isdigit() for ch in reference):
         return ["Must contain a digit: a pseudonymous reference such as VT-2026-0042, "
                 "never a name."]
+    return []
+
+
+def free_text_errors(text: str, *, max_length: int, today: date | None = None) -> list[str]:
+    """Return why a free text (a duty officer's reason) is refused: empty, too long, or
+    holding a BSN or a birth date, by the same checks as a case reference."""
+    if not text or not text.strip():
+        return ["Must not be empty."]
+    if len(text) > max_length:
+        return [f"Must be at most {max_length} characters."]
+    if any(not ch.isprintable() for ch in text):
+        return ["Use one line of printable characters."]
+    if any(is_bsn(digits) for digits in _bsn_candidates(text)):
+        return ["Looks like a BSN (nine digits that pass the elfproef): never write a "
+                "citizen service number here."]
+    cutoff = _years_before(today or datetime.now(UTC).date(), BIRTH_DATE_YEARS)
+    if any(written < cutoff for written in _dates_in(text)):
+        return [f"Holds a date more than {BIRTH_DATE_YEARS} years ago, which looks like a "
+                "birth date: write no personal data here."]
     return []
 
 
@@ -443,6 +484,7 @@ def create_request(
     request = PlacementRequest(
         case_reference=data.case_reference,
         created_by=actor.user_id,
+        organisation_id=actor.organisation_id,
         origin_region_code=origin_region_code,
         risk_level=data.risk_level,
         danger_lat=danger_lat,
@@ -475,9 +517,27 @@ def create_request(
     return request
 
 
+def in_organisation(actor: Principal, request: PlacementRequest) -> bool:
+    """Return whether a request is the actor's own or her organisation's (CONTRACT 4.3).
+
+    Everyone in the organisation sees and acts on its requests, so the day shift takes
+    over from the night; a crisis worker without an organisation only on her own.
+    """
+    return request.created_by == actor.user_id or (
+        actor.organisation_id is not None and request.organisation_id == actor.organisation_id)
+
+
+def in_organisation_sql(actor: Principal) -> ColumnElement[bool]:
+    """Return the SQL of in_organisation: requests of the actor or of her organisation."""
+    if actor.organisation_id is None:
+        return PlacementRequest.created_by == actor.user_id
+    return or_(PlacementRequest.created_by == actor.user_id,
+               PlacementRequest.organisation_id == actor.organisation_id)
+
+
 def may_see(actor: Principal, request: PlacementRequest) -> bool:
-    """Return whether `actor` may see and act on a request: its crisis worker, or an admin."""
-    return actor.is_admin or request.created_by == actor.user_id
+    """Return whether `actor` may see and act on a request: her organisation's, or an admin."""
+    return actor.is_admin or in_organisation(actor, request)
 
 
 def get_request(session: Session, request_id: str, *, actor: Principal) -> PlacementRequest:
@@ -493,16 +553,25 @@ def count_open_with_reference(session: Session, case_reference: str, *, actor: P
     """Return how many open requests the actor made under this case reference.
 
     The pages warn before a second open request for the same case: two searches for one
-    woman would hold two beds. Only her own requests (the caller's view of them).
+    woman would hold two beds. Only her own requests (the caller's view of them); a request
+    waiting or offered is still looking for a bed.
     """
     return len(session.scalars(select(PlacementRequest.id).where(
         PlacementRequest.created_by == actor.user_id,
         PlacementRequest.case_reference == case_reference.strip(),
-        PlacementRequest.status == "open")).all())
+        PlacementRequest.status.in_(("open", "waiting", "offered")))).all())
 
 
-def lock_open_request(session: Session, request_id: str, **values: object) -> bool:
-    """Lock an open request's row (and set `values`); return False unless it is open.
+def offer_of(hold: Hold, location: Location) -> OfferView:
+    """Return what a waiting request's crisis worker sees of an active offer."""
+    return OfferView(hold.id, hold.unit_id, hold.location_id,
+                     getattr(location, "place", None), getattr(location, "intake_phone", None),
+                     hold.expires_at)
+
+
+def lock_open_request(session: Session, request_id: str, *,
+                      statuses: tuple[str, ...] = OPEN_STATUSES, **values: object) -> bool:
+    """Lock an open or waiting request's row (and set `values`); return False unless it is.
 
     A conditional UPDATE rather than SELECT … FOR UPDATE: it locks on PostgreSQL and works
     the same on SQLite (where BEGIN IMMEDIATE serialises writers anyway). Whoever holds the
@@ -510,7 +579,7 @@ def lock_open_request(session: Session, request_id: str, **values: object) -> bo
     """
     result = session.execute(
         update(PlacementRequest)
-        .where(PlacementRequest.id == request_id, PlacementRequest.status == "open")
+        .where(PlacementRequest.id == request_id, PlacementRequest.status.in_(statuses))
         .values({"status": PlacementRequest.status, **values})
         .execution_options(synchronize_session=False)
     )
@@ -538,14 +607,30 @@ def view_requests(
         )
     views = []
     policy = get_policy(session) if requests else None
+    # Imported here: overrides checks its reasons with this module's free-text rules.
+    from shelter_match.services.overrides import overrides_by_request
+
+    overrides = overrides_by_request(session, ids)
+    offered = [hold for hold in holds.values() if hold.offer]
+    offer_locations = {location.id: location for location in session.scalars(
+        select(Location).where(Location.id.in_({hold.location_id for hold in offered})))
+    } if offered else {}
     for request in requests:
-        hold = holds.get(request.id) if request.status == "open" else None
-        status = "held" if hold is not None else request.status
-        # Only the crisis worker who made the request sees where the danger and she are.
-        mine = request.created_by == actor.user_id
+        hold = holds.get(request.id) if request.status in OPEN_STATUSES else None
+        status = request.status
+        offer = None
+        if hold is not None and hold.offer:
+            status = "offered"
+            offer = offer_of(hold, offer_locations[hold.location_id])
+        elif hold is not None:
+            status = "held"
+        # Only the crisis workers of the request's organisation (who act on it) see where
+        # the danger and she are; an admin does not.
+        mine = in_organisation(actor, request)
         points = _points(request, policy) if mine and policy is not None else {}
         views.append(RequestView(request, status, hold, placements.get(request.id),
-                                 show_points=mine, **points))
+                                 offer=offer, show_points=mine,
+                                 overrides=overrides.get(request.id, []), **points))
     return views
 
 
@@ -561,20 +646,26 @@ def list_requests(
     session: Session, *, actor: Principal, now: datetime, status: str | None = None,
     limit: int = 500,
 ) -> list[RequestView]:
-    """Return the actor's requests (an admin: all), newest first, filtered by status at now."""
+    """Return the requests of the actor's organisation (an admin: all), newest first,
+    filtered by status at now."""
     query = select(PlacementRequest).order_by(
         PlacementRequest.created_at.desc(), PlacementRequest.id
     ).limit(limit)
     if not actor.is_admin:
-        query = query.where(PlacementRequest.created_by == actor.user_id)
+        query = query.where(in_organisation_sql(actor))
     if status is not None:
         if status not in STATUSES:
             raise ValidationFailed({"status": [f"Must be one of: {', '.join(STATUSES)}."]})
         is_held = exists().where(Hold.request_id == PlacementRequest.id, active_hold_sql(now))
+        is_offered = exists().where(Hold.request_id == PlacementRequest.id, Hold.offer,
+                                    active_hold_sql(now))
         if status == "held":
-            query = query.where(PlacementRequest.status == "open", is_held)
-        elif status == "open":
-            query = query.where(PlacementRequest.status == "open", ~is_held)
+            query = query.where(PlacementRequest.status.in_(OPEN_STATUSES), is_held,
+                                ~is_offered)
+        elif status == "offered":
+            query = query.where(PlacementRequest.status == "waiting", is_offered)
+        elif status in ("open", "waiting"):
+            query = query.where(PlacementRequest.status == status, ~is_held)
         else:
             query = query.where(PlacementRequest.status == status)
     return view_requests(session, list(session.scalars(query)), actor=actor, now=now)

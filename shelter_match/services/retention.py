@@ -15,12 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, exists, update
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import Session
 
 from shelter_match.db import rowcount
 from shelter_match.errors import ValidationFailed
-from shelter_match.models import Hold, IdempotencyKey, PlacementRequest
+from shelter_match.models import Hold, IdempotencyKey, PlacementRequest, RequestOverride
 from shelter_match.services import audit, digests
 from shelter_match.services.auth import Principal
 from shelter_match.services.policy import get_policy
@@ -97,6 +97,13 @@ def purge(
             purged_at=now,
         )
     ))
+    # A duty officer's reasons are free text about the case: erased with its other details.
+    session.execute(
+        update(RequestOverride)
+        .where(RequestOverride.request_id.in_(
+            select(PlacementRequest.id).where(PlacementRequest.purged_at == now)),
+            RequestOverride.reason.is_not(None))
+        .values(reason=None))
     replays = rowcount(session.execute(
         delete(IdempotencyKey).where(IdempotencyKey.created_at <= now - IDEMPOTENCY_WINDOW)
     ))

@@ -48,6 +48,7 @@ from shelter_match.models import (
 )
 from shelter_match.services import audit
 from shelter_match.services.auth import Principal
+from shelter_match.services.matcher_signal import wake_matcher
 
 # When another change of the unit lands between our read and our UPDATE we read again,
 # this many times, before giving up with 409.
@@ -161,6 +162,32 @@ def hold(session: Session, request: PlacementRequest, unit_id: str, *, expires_a
                     status="active")
     _insert(session, new_hold)
     audit.record(session, actor=actor, action="hold.created", object_type="hold",
+                 object_id=new_hold.id, now=now, request_id=request.id, unit_id=unit.id,
+                 location_id=unit.location_id, expires_at=expires_at.isoformat())
+    return new_hold
+
+
+def offer(session: Session, request: PlacementRequest, unit_id: str, *, expires_at: datetime,
+          now: datetime) -> Hold:
+    """Offer a free unit to a waiting request until `expires_at`: free → held, by the matcher.
+
+    A hold like any other (confirm and release work on it), made by nobody (the matcher)
+    on behalf of the request's crisis worker, and marked as an offer. 409 unless free.
+    """
+    for unit in _reads(session, unit_id):
+        if effective_status(unit, now) != "free":
+            raise Conflict("The unit is not free any more.")
+        if _write(session, unit, now=now, actor=None, cause="hold", guard=(is_free_sql(now),),
+                  status="held", held_until=expires_at) is not None:
+            break
+    else:
+        raise _kept_changing()
+    expire_holds_of_request(session, request.id, now=now)
+    new_hold = Hold(request_id=request.id, unit_id=unit.id, location_id=unit.location_id,
+                    created_by=request.created_by, created_at=now, expires_at=expires_at,
+                    status="active", offer=True)
+    _insert(session, new_hold)
+    audit.record(session, actor=None, action="offer.made", object_type="hold",
                  object_id=new_hold.id, now=now, request_id=request.id, unit_id=unit.id,
                  location_id=unit.location_id, expires_at=expires_at.isoformat())
     return new_hold
@@ -475,6 +502,9 @@ def _write(session: Session, unit: UnitRecord, *, now: datetime, actor: Principa
         return None
     _forget_cached(session, unit.id)
     changed = UnitRecord(*row)  # type: ignore[call-arg]  # _UNIT_COLUMNS, in order
+    if changed.status == "free":
+        # A unit that is free now (freed, or given more beds) may fit a waiting request.
+        wake_matcher(session, cause=cause or "expire", now=now)
     before = effective_status(unit, now)
     if unit.status == "held" and before == "free":
         _write_down_expiry(session, unit, now, skip_locked=skip_locked)

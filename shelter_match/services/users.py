@@ -11,16 +11,25 @@ from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from shelter_match.db import command, rowcount
 from shelter_match.errors import Conflict, NotFound, ValidationFailed
-from shelter_match.models import ROLES, ApiToken, Location, Region, User
+from shelter_match.models import (
+    ROLES,
+    ApiToken,
+    Location,
+    Organisation,
+    Region,
+    User,
+    user_duty_regions,
+)
 from shelter_match.services import audit, web_sessions
 from shelter_match.services.auth import Principal, issue_token, principal_for
 
 USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+ORGANISATION_NAME = re.compile(r"^[\w][\w .,'&()/-]{0,99}$")
 
 
 @command
@@ -34,8 +43,15 @@ def create_user(
     location_ids: Sequence[str] = (),
     actor: Principal | None = None,
     token_expires_at: datetime | None = None,
+    duty_region_codes: Sequence[str] = (),
+    organisation: str | None = None,
 ) -> tuple[User, str]:
-    """Create a user with one API token; return the user and the token."""
+    """Create a user with one API token; return the user and the token.
+
+    A duty_officer is scoped by `duty_region_codes` (none: the national duty).
+    `organisation` (a crisis worker's, CONTRACT 4.3) is found by name, or created on
+    first use; left out, she is her own, as in v1.
+    """
     errors: dict[str, list[str]] = {}
     if not USER_NAME.match(name or ""):
         errors["name"] = ["Use 1-64 letters, digits, '.', '_', '@' or '-'."]
@@ -45,6 +61,12 @@ def create_user(
         errors["region"] = [f"Unknown region code {region_code!r}."]
     if region_code is not None and role != "region_reviewer" and "role" not in errors:
         errors["region"] = ["Only a region_reviewer is scoped to a region."]
+    duty_regions = list(dict.fromkeys(duty_region_codes))
+    for code in duty_regions:
+        if session.get(Region, code) is None:
+            errors.setdefault("region", []).append(f"Unknown region code {code!r}.")
+    if duty_regions and role != "duty_officer" and "role" not in errors:
+        errors["region"] = ["Only a region_reviewer or a duty_officer is scoped to regions."]
     locations = []
     for location_id in dict.fromkeys(location_ids):
         location = session.get(Location, location_id)
@@ -54,14 +76,26 @@ def create_user(
             locations.append(location)
     if location_ids and role != "coordinator" and "role" not in errors:
         errors["location"] = ["Only a coordinator is scoped to locations."]
+    if organisation is not None:
+        organisation = " ".join(organisation.split())
+        if not ORGANISATION_NAME.match(organisation):
+            errors["organisation"] = ["Use 1-100 letters, digits, spaces and . , ' & ( ) / -."]
+        elif role != "crisis_worker" and "role" not in errors:
+            errors["organisation"] = ["Only a crisis worker belongs to an organisation."]
     if errors:
         raise ValidationFailed(errors)
     if session.scalar(select(User.id).where(User.name == name)) is not None:
         raise Conflict(f"A user named {name!r} exists already.")
-    user = User(name=name, role=role, region_code=region_code, created_at=now)
+    organisation_id = (find_or_create_organisation(session, organisation, now=now, actor=actor)
+                       if organisation is not None else None)
+    user = User(name=name, role=role, region_code=region_code, created_at=now,
+                organisation_id=organisation_id)
     user.locations = locations
     session.add(user)
     session.flush()
+    if duty_regions:
+        session.execute(insert(user_duty_regions),
+                        [{"user_id": user.id, "region_code": code} for code in duty_regions])
     token = issue_token(session, user, now, expires_at=token_expires_at)
     audit.record(
         session,
@@ -73,8 +107,29 @@ def create_user(
         role=role,
         region_code=region_code,
         location_ids=sorted(location_ids),
+        **({"duty_region_codes": sorted(duty_regions)} if role == "duty_officer" else {}),
+        organisation_id=organisation_id,
     )
     return user, token
+
+
+def find_or_create_organisation(session: Session, name: str, *, now: datetime,
+                                actor: Principal | None = None) -> str:
+    """Return the id of the organisation called `name`, creating it (audited) if new.
+
+    Names compare without regard to case, so that "Veilig Thuis Rotterdam" typed twice
+    two ways is one organisation, never two that cannot see each other's requests.
+    """
+    found = session.scalar(select(Organisation.id).where(
+        func.lower(Organisation.name) == name.lower()))
+    if found is not None:
+        return found
+    created = Organisation(name=name, created_at=now)
+    session.add(created)
+    session.flush()
+    audit.record(session, actor=actor, action="organisation.created",
+                 object_type="organisation", object_id=created.id, now=now)
+    return created.id
 
 
 def find_user(session: Session, name: str) -> User:

@@ -59,5 +59,6 @@ def world(session, clock):
             "placement_id": placement.id,
             "code": "GM0622",  # a region (GET /regions/{code})
             "name": worker.user.name,  # a user (/users/{name}/quotas)
+            "audience": "duty:GM0599",  # a notification audience
         },
     }

@@ -58,12 +58,15 @@ GET    /api/v1/units/{unit_id}                                    401 401 200 20
 PATCH  /api/v1/units/{unit_id}                                    401 401 403 403 200 403 403 200
 GET    /api/v1/solidarity                                         401 401 403 403 403 403 200 200
 GET    /api/v1/solidarity/flows                                   401 401 403 403 403 403 200 200
+GET    /api/v1/solidarity/unmet                                   401 401 403 403 403 403 200 200
 GET    /api/v1/placement-requests                                 401 401 200 200 403 403 403 200
 POST   /api/v1/placement-requests                                 401 401 201 201 403 403 403 201
 GET    /api/v1/placement-requests/{request_id}                    401 401 200 404 403 403 403 200
 POST   /api/v1/placement-requests/{request_id}/cancel             401 401 200 404 403 403 403 200
 POST   /api/v1/placement-requests/{request_id}/proposals          401 401 200 404 403 403 403 200
 POST   /api/v1/placement-requests/{request_id}/holds              401 401 201 404 403 403 403 201
+POST   /api/v1/placement-requests/{request_id}/waitlist           401 401 200 404 403 403 403 200
+GET    /api/v1/waitlist                                           401 401 200 200 403 403 403 200
 GET    /api/v1/holds                                              401 401 200 200 200 200 403 200
 GET    /api/v1/holds/{hold_id}                                    401 401 200 404 200 404 403 200
 POST   /api/v1/holds/{hold_id}/confirm                            401 401 201 404 201 404 403 201
@@ -77,7 +80,16 @@ POST   /api/v1/placements/{placement_id}/no-show                  401 401 403 40
 POST   /api/v1/batch-proposals                                    401 401 200 422 403 403 403 200
 GET    /api/v1/users/{name}/quotas                                401 401 403 403 403 403 403 200
 PUT    /api/v1/users/{name}/quotas                                401 401 403 403 403 403 403 200
+GET    /api/v1/escalations                                        401 401 403 403 403 403 403 200
+POST   /api/v1/placement-requests/{request_id}/overrides          401 401 403 403 403 403 403 409
+GET    /api/v1/notification-channels                              401 401 403 403 403 403 403 200
+GET    /api/v1/notification-channels/{audience}                   401 401 403 403 403 403 403 404
+PUT    /api/v1/notification-channels/{audience}                   401 401 403 403 403 403 403 200
+GET    /api/v1/notification-deliveries                            401 401 403 403 403 403 403 200
 """
+# The duty officer's column is in tests/api/test_escalation.py (a duty officer in and out of
+# her regions). An override of the world's oranje request is 409 even for an admin: only a
+# rood request must leave its region; a channel nobody set is 404.
 
 
 def parse_matrix(text: str) -> dict[tuple[str, str], dict[str, int]]:
@@ -112,6 +124,7 @@ def call_details(world: dict, method: str, path: str) -> tuple[str, dict | None]
         "/api/v1/places": "?q=Schiedam",
         "/api/v1/solidarity": "?from=2026-11-01&to=2026-11-30",
         "/api/v1/solidarity/flows": "?from=2026-11-01&to=2026-11-30",
+        "/api/v1/solidarity/unmet": "?from=2026-11-01&to=2026-11-30",
     }.get(path, "")
     bodies = {
         ("PUT", "/api/v1/policy"): VALID_POLICY,
@@ -127,6 +140,9 @@ def call_details(world: dict, method: str, path: str) -> tuple[str, dict | None]
         ("POST", "/api/v1/placements/{placement_id}/discharge"): {},
         ("POST", "/api/v1/batch-proposals"): {"request_ids": [world["ids"]["request_id"]]},
         ("PUT", "/api/v1/users/{name}/quotas"): {"proposals_per_hour": 600},
+        ("POST", "/api/v1/placement-requests/{request_id}/overrides"):
+            {"rood_in_origin_region": True, "reason": "Matrix"},
+        ("PUT", "/api/v1/notification-channels/{audience}"): {"email": "dienst@example.org"},
     }
     # Commands without a body (cancel, confirm, release, a confirmation) send none.
     return url + query, bodies.get((method, path))

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shelter_match.db import create_database_engine
-from shelter_match.models import ApiToken, Location, Unit, User
+from shelter_match.models import ApiToken, Location, Organisation, Unit, User
 from shelter_match.services.auth import hash_token
 from testbed.cli import run_cli
 
@@ -53,6 +53,19 @@ def test_coordinator_with_locations_and_reviewer_with_region(fresh_database_url)
     assert result.returncode == 0, result.stderr
 
 
+def test_crisis_workers_of_one_organisation_share_it(fresh_database_url):
+    for name in ("nacht", "dag"):
+        result = run_cli("user", "add", name, "--role", "crisis_worker", "--organisation",
+                         "Veilig Thuis Rotterdam-Rijnmond", database_url=fresh_database_url)
+        assert result.returncode == 0, result.stderr
+    assert count(fresh_database_url, Organisation) == 1
+    engine = create_database_engine(fresh_database_url)
+    with Session(engine) as session:
+        shared = set(session.scalars(select(User.organisation_id)))
+    engine.dispose()
+    assert len(shared) == 1 and None not in shared
+
+
 @pytest.mark.parametrize(
     "args, words",
     [
@@ -61,6 +74,10 @@ def test_coordinator_with_locations_and_reviewer_with_region(fresh_database_url)
         (["user", "add", "x", "--role", "coordinator", "--location", "nope"], ["location"]),
         (["user", "add", "bad name!", "--role", "admin"], ["name"]),
         (["user", "add", "x"], ["--role"]),
+        (["user", "add", "x", "--role", "coordinator", "--organisation", "VT"],
+         ["organisation"]),
+        (["user", "add", "x", "--role", "crisis_worker", "--organisation", "<b>"],
+         ["organisation"]),
         (["user", "revoke", "nobody"], ["nobody"]),
         (["seed", "demo", "--scale", "0"], ["--scale"]),
         (["no-such-command"], ["no-such-command"]),
@@ -133,3 +150,27 @@ def test_region_move_moves_a_gemeente_audited(fresh_database_url):
                                   database_url=fresh_database_url), "GM9999")
     assert count(fresh_database_url, RegionGemeente, RegionGemeente.gemeente_code == "GM0606",
                  RegionGemeente.region_code == "GM0599") == 1
+
+
+def test_the_matcher_command_the_systemd_unit_runs_exists_and_stops_on_sigterm(
+        fresh_database_url):
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from testbed.cli import SCRIPT
+
+    assert run_cli("matcher", "--help").returncode == 0
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHELTER_MATCH_")}
+    env["SHELTER_MATCH_DATABASE_URL"] = fresh_database_url
+    process = subprocess.Popen([SCRIPT, "matcher", "--period", "0.2"], env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert process.stdout is not None
+    first = process.stdout.readline()  # after the signal handlers are in place
+    assert "matcher: started" in first, first
+    time.sleep(1)
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=20)
+    assert process.returncode == 0, output
+    assert "matcher: stopped" in output and "Traceback" not in output

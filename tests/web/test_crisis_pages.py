@@ -282,6 +282,8 @@ def test_the_options_page_does_not_move_with_a_secret_point(client, session, clo
         location.lat, location.lon = point.latitude, point.longitude
     session.flush()
     assert shown() == before
+
+
 def test_options_show_freshness_and_what_would_give_more(client, session, clock):
     far = make_location(session, clock, name="Veilig Huis Noord", region_code="GM0014",
                         safety_level="rood", lat=53.2, lon=6.56, address="Noorderweg 12",
@@ -306,3 +308,28 @@ def test_options_show_freshness_and_what_would_give_more(client, session, clock)
     html = client.get(stale.headers["Location"]).get_data(as_text=True)
     assert html.count("Niet recent bevestigd") == 2
     assert "bijgewerkt 13 uur geleden" in html
+
+
+def test_her_open_requests_poll_with_an_etag_and_show_a_new_offer(client, session, clock):
+    """The list the page polls (site.js): 304 while nothing changed, the new list after."""
+    from shelter_match.services import waitlist
+    from tests.factories import make_location, make_request, principal_of
+    from tests.web.helpers import make_person, signed_in
+
+    worker = make_person(session, clock, "crisis_worker")
+    request = make_request(session, clock, worker.caller, risk_level="oranje")
+    waitlist.join_waitlist(session, request.id, actor=principal_of(session, worker.caller),
+                           now=clock.now())
+    signed_in(client, worker)
+    page = client.get("/crisis").get_data(as_text=True)
+    etag = page.split('data-etag="', 1)[1].split('"', 1)[0]
+    unchanged = client.get("/crisis/live", headers={"If-None-Match": f'"{etag}"'})
+    assert unchanged.status_code == 304 and unchanged.get_data() == b""
+    make_location(session, clock, region_code="GM0344", units=(("A", 2),))
+    assert len(waitlist.run_matcher(session, now=clock.now(), force=True).offers) == 1
+    session.flush()
+    changed = client.get("/crisis/live", headers={"If-None-Match": f'"{etag}"'})
+    assert changed.status_code == 200
+    assert changed.headers["ETag"].strip('"') != etag
+    assert "Offered until" in changed.get_data(as_text=True) or \
+        "Aangeboden tot" in changed.get_data(as_text=True)

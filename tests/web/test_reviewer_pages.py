@@ -98,3 +98,15 @@ def test_chart_is_drawn_by_sign_and_text_not_colour_alone():
     assert kind_c == "bar-out" and float(x_c) + float(w_c) == zero and float(w_c) == 96.0
     assert float(w_d) == 0
     assert [signed(9), signed(-9), signed(0)] == ["+9", "\u22129", "0"]
+
+
+def test_the_region_page_shows_unmet_demand_and_its_csv(client, session, clock):
+    placed_network(session, clock)
+    signed_in(client, make_person(session, clock, "region_reviewer", region_code="GM0344"))
+    html = client.get("/regio?van=2026-01-01&tot=2026-11-22").get_data(as_text=True)
+    assert 'id="unmet-heading"' in html
+    section = html[html.index('id="unmet-heading"'):]
+    assert len(re.findall(r'<th scope="row">', section)) == 35
+    response = client.get("/regio/onvervulde-vraag.csv?van=2026-01-01&tot=2026-11-22")
+    assert response.status_code == 200
+    assert response.get_data().startswith(b"\xef\xbb\xbfregion_code;name;")

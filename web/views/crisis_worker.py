@@ -7,9 +7,10 @@ it is never put in a cookie, a redirect or any other page.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -23,6 +24,7 @@ from shelter_match.services import (
     proposals,
     regions,
     requests,
+    waitlist,
 )
 from shelter_match.services.policy import get_policy
 from web import labels
@@ -52,19 +54,51 @@ POINT_HINTS = {
     "current": _l("Fill in a Dutch municipality or town, or both coordinates (in the "
                   "Netherlands), or leave both empty."),
 }
-OPEN_STATUSES = ("open", "held")
+OPEN_STATUSES = ("open", "held", "waiting", "offered")
+
+
+def _my_requests() -> tuple[list[Any], list[Any]]:
+    views = requests.list_requests(db_session(), actor=current_principal(), now=now(),
+                                   limit=50)
+    current = [view for view in views if view.status in OPEN_STATUSES]
+    closed = [view for view in views if view.status not in OPEN_STATUSES][:10]
+    return current, closed
+
+
+def _etag(html: str) -> str:
+    return hashlib.sha256(html.encode()).hexdigest()[:32]
 
 
 @blp.get("")
 @requires_role(*ROLES)
 def home():
     """List her open requests and holds, then the ones closed recently."""
-    views = requests.list_requests(db_session(), actor=current_principal(), now=now(),
-                                   limit=50)
-    current = [view for view in views if view.status in OPEN_STATUSES]
-    closed = [view for view in views if view.status not in OPEN_STATUSES][:10]
+    current, closed = _my_requests()
+    names = _region_names()
+    fragment = render_template("crisis/_current.html", current=current, region_names=names)
     return render("crisis/home.html", current=current, closed=closed,
-                  region_names=_region_names())
+                  region_names=names, etag=_etag(fragment))
+
+
+@blp.get("/live")
+@requires_role(*ROLES)
+def live():
+    """Return her open requests as the page shows them, for the page to poll (site.js).
+
+    An offer the matcher makes shows within seconds without a reload. The ETag is a digest
+    of the fragment: an unchanged list answers 304 with no body.
+    """
+    current, _closed = _my_requests()
+    fragment = render_template("crisis/_current.html", current=current,
+                               region_names=_region_names())
+    etag = _etag(fragment)
+    if request.if_none_match.contains(etag):
+        response = Response(status=304)
+    else:
+        response = Response(fragment, mimetype="text/html")
+    response.set_etag(etag)
+    response.headers["X-Live-Fragment"] = "1"
+    return response
 
 
 @blp.route("/aanvragen/nieuw", methods=["GET", "POST"])
@@ -201,7 +235,9 @@ def request_page(request_id: str):
     if view.active_hold is not None:
         hold = holds.view_hold(session, view.active_hold.id, actor=principal, now=now(),
                                show_phone="hold_page")
-    elif view.status == "open":
+    elif view.status in ("open", "waiting"):
+        # Waiting, she may still look for herself: a place may fit that the matcher would
+        # give to someone who waited longer.
         proposal = proposals.propose_for_request(session, request_id, actor=principal,
                                                  now=now())
         why_not = [labels.exclusion(entry.reason, entry.locations)
@@ -229,6 +265,20 @@ def hold(request_id: str):
         flash(_("Choose one of the options."), "error")
     else:
         flash(_("The place is held for you. Phone the location, then confirm."), "success")
+    return redirect(url_for(".request_page", request_id=request_id), code=303)
+
+
+@blp.post("/aanvragen/<request_id>/wachtlijst")
+@requires_role(*ROLES)
+def join_waitlist(request_id: str):
+    """Put the request on the waiting list: she is offered a place the moment one frees."""
+    try:
+        waitlist.join_waitlist(db_session(), request_id, actor=current_principal(), now=now())
+    except Conflict:
+        flash(_("This request was already closed."), "info")
+    else:
+        flash(_("The request is on the waiting list. When a place that fits frees, it is "
+                "offered here, to you and your colleagues."), "success")
     return redirect(url_for(".request_page", request_id=request_id), code=303)
 
 

@@ -12,7 +12,7 @@ from flask import Blueprint, Response, request
 from flask_babel import gettext as _
 
 from shelter_match.errors import ValidationFailed
-from shelter_match.services import solidarity, solidarity_csv
+from shelter_match.services import solidarity, solidarity_csv, unmet
 from shelter_match.services.solidarity import ZONE
 from web.auth import current_principal, requires_role
 from web.charts import net_bed_nights_chart
@@ -86,7 +86,8 @@ def home():
                   suppressed=any(row.suppressed for row in balance.regions)
                   or balance.totals.suppressed,
                   small_count=solidarity.SMALL_COUNT,
-                  short_days=solidarity.SHORT_PERIOD_DAYS)
+                  short_days=solidarity.SHORT_PERIOD_DAYS,
+                  unmet=unmet.unmet_demand(session, period, now()))
 
 
 @blp.get("/solidariteit.csv")
@@ -105,6 +106,15 @@ def download_flows():
     period = _period(Form(request.args))
     _balance, flows = solidarity.shown_solidarity(db_session(), period, now())
     return _csv(solidarity_csv.flows_csv(flows), "solidarity-flows", period)
+
+
+@blp.get("/onvervulde-vraag.csv")
+@requires_role(*ROLES)
+def download_unmet():
+    """Download the unmet demand per origin region as CSV for Dutch Excel (as the API)."""
+    period = _period(Form(request.args))
+    return _csv(unmet.unmet_csv(unmet.unmet_demand(db_session(), period, now())), "unmet",
+                period)
 
 
 def _csv(text: str, stem: str, period: solidarity.Period) -> Response:

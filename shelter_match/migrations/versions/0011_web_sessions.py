@@ -1,7 +1,7 @@
 """web sessions kept server-side
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0010
 Signing out, disabling a user or a new password must end a web session at once, which a
 signed cookie alone cannot do: the cookie now carries a random key and the session lives
 here (only the key's SHA-256 is stored), with an absolute end and its last activity.
@@ -18,7 +18,7 @@ from alembic import op
 import shelter_match.models.base
 
 revision: str = "0011"
-down_revision: str | None = "0008"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,177 @@
+"""The notification outbox: who is told what, and by which channels (CONTRACT 4.4).
+
+A notification is written in the same transaction as the change it tells of (an offer, an
+escalation, a no-show), so it exists if and only if that change committed; the sender
+(shelter_match.services.delivery) delivers it afterwards, retrying with backoff, and a
+channel that is down never undoes the change. A notification names the request by id and
+carries a link; the case reference is read at sending time, never a place or an address.
+
+Audiences: `organisation:<id>` (the crisis workers of the request's organisation; before
+organisations exist, `user:<id>` of the worker who made it), `duty:<region code>` (that
+region's duty officers) and `duty:national`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from shelter_match.db import command
+from shelter_match.errors import NotFound, ValidationFailed
+from shelter_match.models import (
+    Notification,
+    NotificationChannel,
+    NotificationDelivery,
+    PlacementRequest,
+    Region,
+)
+from shelter_match.services import audit
+from shelter_match.services.auth import Principal
+
+AUDIENCE = re.compile(r"^(organisation|user):[A-Za-z0-9-]{1,40}$|^duty:(national|GM\d{4})$")
+EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,}$")
+MIN_SECRET_LENGTH = 32
+MAX_SECRET_LENGTH = 200
+
+# Where the link of each event points, on the service's own pages.
+CRISIS_LINK = "/crisis/aanvragen/{request_id}"
+DUTY_LINK = "/dienst"
+
+
+def duty_audience(region_code: str | None) -> str:
+    """Return the audience of a region's duty officers (None: the national duty)."""
+    return f"duty:{region_code}" if region_code else "duty:national"
+
+
+def organisation_audience(request: PlacementRequest) -> str:
+    """Return the audience of the organisation that made a request.
+
+    A crisis worker without an organisation is her own (CONTRACT 4.3): `user:<id>`.
+    """
+    if request.organisation_id:
+        return f"organisation:{request.organisation_id}"
+    return f"user:{request.created_by}"
+
+
+def enqueue(session: Session, *, event: str, audience: str, request_id: str, dedupe_key: str,
+            now: datetime) -> int:
+    """Add a notification and one delivery per configured channel; return 1, or 0 if known.
+
+    Enqueueing the same `dedupe_key` twice, also from two processes at once, adds one.
+    """
+    if session.scalar(select(Notification.id).where(Notification.dedupe_key == dedupe_key)):
+        return 0
+    link = CRISIS_LINK if audience.startswith(("organisation:", "user:")) else DUTY_LINK
+    notification = Notification(dedupe_key=dedupe_key, event=event, audience=audience,
+                                request_id=request_id,
+                                link_path=link.format(request_id=request_id), created_at=now)
+    try:
+        # A savepoint: a concurrent enqueue of the same key loses here without undoing
+        # the caller's change.
+        with session.begin_nested():
+            session.add(notification)
+            session.flush()
+    except IntegrityError:
+        return 0
+    channel = session.get(NotificationChannel, audience)
+    if channel is not None:
+        for name, configured in (("email", channel.email), ("webhook", channel.webhook_url)):
+            if configured:
+                session.add(NotificationDelivery(notification_id=notification.id, channel=name,
+                                                 status="pending", attempts=0,
+                                                 next_attempt_at=now))
+    session.flush()
+    return 1
+
+
+def notify_organisation(session: Session, request: PlacementRequest, event: str, *,
+                        now: datetime, key: str) -> int:
+    """Tell the request's organisation of an event (offer_made, no_show) once per `key`.
+
+    LEAD: the matcher calls this when it makes an offer (key: the hold's id), and the
+    no-show hook (branch life, on_no_show) with event `no_show`.
+    """
+    return enqueue(session, event=event, audience=organisation_audience(request),
+                   request_id=request.id, dedupe_key=f"{event}:{key}", now=now)
+
+
+@dataclass(frozen=True)
+class ChannelView:
+    """A channel as an admin sees it: never the webhook secret itself."""
+
+    audience: str
+    email: str | None
+    webhook_url: str | None
+    has_webhook_secret: bool
+    updated_at: datetime
+
+
+def _view(channel: NotificationChannel) -> ChannelView:
+    return ChannelView(channel.audience, channel.email, channel.webhook_url,
+                       bool(channel.webhook_secret), channel.updated_at)
+
+
+def validate_audience(session: Session, audience: str) -> None:
+    """Raise ValidationFailed unless `audience` names a known audience."""
+    if not AUDIENCE.match(audience or ""):
+        raise ValidationFailed({"audience": [
+            "Use organisation:<id>, user:<id>, duty:<region code> or duty:national."]})
+    if audience.startswith("duty:GM") and session.get(Region, audience[5:]) is None:
+        raise ValidationFailed({"audience": [f"Unknown region code {audience[5:]!r}."]})
+
+
+@command
+def set_channel(session: Session, audience: str, *, email: str | None, webhook_url: str | None,
+                webhook_secret: str | None, actor: Principal | None, now: datetime
+                ) -> ChannelView:
+    """Set where an audience is told (None clears a channel); audited, secret not logged."""
+    validate_audience(session, audience)
+    errors: dict[str, list[str]] = {}
+    if email is not None and not EMAIL.match(email):
+        errors["email"] = ["Not an e-mail address."]
+    if webhook_url is not None:
+        parts = urlsplit(webhook_url)
+        if parts.scheme not in ("https", "http") or not parts.hostname or len(webhook_url) > 500:
+            errors["webhook_url"] = ["Use an http(s) URL of at most 500 characters."]
+        elif webhook_secret is None:
+            errors["webhook_secret"] = ["A webhook needs a secret to sign with."]
+    if webhook_secret is not None and not (
+            MIN_SECRET_LENGTH <= len(webhook_secret) <= MAX_SECRET_LENGTH):
+        errors["webhook_secret"] = [
+            f"Use {MIN_SECRET_LENGTH} to {MAX_SECRET_LENGTH} characters."]
+    if errors:
+        raise ValidationFailed(errors)
+    channel = session.get(NotificationChannel, audience)
+    if channel is None:
+        channel = NotificationChannel(audience=audience, updated_at=now)
+        session.add(channel)
+    channel.email = email
+    channel.webhook_url = webhook_url
+    channel.webhook_secret = webhook_secret if webhook_url else None
+    channel.updated_at = now
+    channel.updated_by = actor.user_id if actor else None
+    session.flush()
+    audit.record(session, actor=actor, action="notification_channel.set",
+                 object_type="notification_channel", object_id=audience[:36], now=now,
+                 audience=audience, email=bool(email), webhook=bool(webhook_url))
+    return _view(channel)
+
+
+def get_channel(session: Session, audience: str) -> ChannelView:
+    """Return an audience's channel, or raise NotFound."""
+    channel = session.get(NotificationChannel, audience)
+    if channel is None:
+        raise NotFound("No channel is set for this audience.")
+    return _view(channel)
+
+
+def list_channels(session: Session) -> list[ChannelView]:
+    """Return every configured channel."""
+    return [_view(c) for c in session.scalars(
+        select(NotificationChannel).order_by(NotificationChannel.audience))]
