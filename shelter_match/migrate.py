@@ -23,9 +23,29 @@ def alembic_config() -> Config:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Upgrade the schema to `revision`; running it twice is harmless."""
     config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+        return
+    # SQLite changes a table by rebuilding it: create a copy, drop the old, rename. With
+    # foreign keys on, dropping a table that other rows refer to fails (or, with ON DELETE
+    # CASCADE, deletes those rows). So, as SQLite's own procedure says: foreign keys off
+    # (only possible outside a transaction), migrate, check every reference, on again.
+    with engine.connect() as connection:
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        driver.execute("PRAGMA foreign_keys = OFF")
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                command.upgrade(config, revision)
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                if broken:
+                    raise RuntimeError(f"migration broke {len(broken)} reference(s), e.g. "
+                                       f"{broken[0]}; nothing was changed")
+        finally:
+            driver.execute("PRAGMA foreign_keys = ON")
 
 
 def current_revision(engine: Engine) -> str | None:
