@@ -263,9 +263,13 @@ def release(hold_id: str):
 @blp.post("/aanvragen/<request_id>/annuleren")
 @requires_role(*ROLES)
 def cancel(request_id: str):
-    """Cancel the request (and release its hold)."""
+    """Cancel the request (and release its hold), saying why (default: other)."""
+    outcome = Form(request.form).text("outcome") or "other"
+    if outcome not in labels.OUTCOMES:
+        outcome = "other"  # the form offers only these; anything else is not a reason
     try:
-        holds.cancel_request(db_session(), request_id, actor=current_principal(), now=now())
+        holds.cancel_request(db_session(), request_id, actor=current_principal(), now=now(),
+                             outcome=outcome)
     except Conflict:
         flash(_("This request was already closed."), "info")
     else:
