@@ -42,3 +42,15 @@ def test_wait_then_the_offer_her_colleague_sees_and_declines(app, client, sessio
     session.expire_all()
     assert session.get(Hold, offer.id).status == "released"
     assert session.get(PlacementRequest, request.id).status == "waiting"
+
+
+def test_cancel_says_why(client, session, clock):
+    worker = make_person(session, clock, "crisis_worker")
+    request = make_request(session, clock, worker)
+    signed_in(client, worker)
+    html = client.get(f"/crisis/aanvragen/{request.id}").get_data(as_text=True)
+    assert "Blijft in haar eigen netwerk" in html
+    assert post(client, f"/crisis/aanvragen/{request.id}/annuleren",
+                {"outcome": "own_network"}).status_code == 303
+    session.expire_all()
+    assert session.get(PlacementRequest, request.id).outcome == "own_network"

@@ -39,6 +39,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_organisations")),
         sa.UniqueConstraint("name", name=op.f("uq_organisations_name")),
     )
+    # On SQLite these rebuild users and placement_requests; shelter_match.migrate runs
+    # migrations there with foreign keys off (and checks them after), so that dropping the
+    # old tables neither fails on the rows that refer to them nor cascades to tokens.
     for table in ("users", "placement_requests"):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column("organisation_id", sa.String(length=36),
