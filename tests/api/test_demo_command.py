@@ -16,7 +16,8 @@ def test_demo_serves_regions_to_a_demo_token(tmp_path):
                 printed[parts[0]] = parts[2]
             if line.startswith("web sign-in") and len(parts) == 5:
                 passwords[parts[2]] = parts[4]
-        assert set(printed) == {"crisis_worker", "coordinator", "region_reviewer", "admin"}
+        assert set(printed) == {"crisis_worker", "coordinator", "region_reviewer",
+                                "duty_officer", "admin"}
         headers = {"Authorization": f"Bearer {printed['crisis_worker']}"}
         regions = requests.get(f"{base_url}/api/v1/regions", headers=headers, timeout=10)
         assert regions.status_code == 200
@@ -25,7 +26,7 @@ def test_demo_serves_regions_to_a_demo_token(tmp_path):
 
         # The printed passwords open the web pages, each demo user on her own page.
         assert set(passwords) == {"demo-crisis-worker", "demo-coordinator",
-                                  "demo-region-reviewer", "demo-admin"}
+                                  "demo-region-reviewer", "demo-duty-officer", "demo-admin"}
         with requests.Session() as browser:
             form = browser.get(f"{base_url}/aanmelden", timeout=10).text
             signed_in = browser.post(f"{base_url}/aanmelden", timeout=10, data={
