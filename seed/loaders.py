@@ -19,12 +19,14 @@ from shelter_match.services.locations import LocationData, UnitData, create_loca
 from shelter_match.services.regions import RegionData, upsert_regions
 
 # One demo user per role. The coordinator keeps the locations of one region and the
-# reviewer is scoped to the same region, so that the demo shows scopes at work.
+# reviewer and the duty officer are scoped to the same region, so that the demo shows
+# scopes at work.
 DEMO_REGION = "GM0344"  # Utrecht
 DEMO_USERS = (
     ("demo-crisis-worker", "crisis_worker"),
     ("demo-coordinator", "coordinator"),
     ("demo-region-reviewer", "region_reviewer"),
+    ("demo-duty-officer", "duty_officer"),
     ("demo-admin", "admin"),
 )
 
@@ -88,6 +90,7 @@ def seed_demo(
                 now=now,
                 region_code=DEMO_REGION if role == "region_reviewer" else None,
                 location_ids=coordinated if role == "coordinator" else (),
+                duty_region_codes=(DEMO_REGION,) if role == "duty_officer" else (),
             )
         else:
             token = users.new_token_for(session, name, now)

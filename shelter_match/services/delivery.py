@@ -207,16 +207,19 @@ def _claim(session: Session, now: datetime, mail: MailSettings, limit: int) -> l
 
 
 def _record(session: Session, item: Outgoing, now: datetime, error: str | None) -> bool:
-    delivery = session.get(NotificationDelivery, item.delivery_id)
-    assert delivery is not None
-    delivery.attempts += 1
+    attempts = (session.scalar(select(NotificationDelivery.attempts)
+                               .where(NotificationDelivery.id == item.delivery_id)) or 0) + 1
+    values: dict[str, object] = {"attempts": attempts}
     if error is None:
-        delivery.status = "delivered"
-        delivery.delivered_at = now
-    elif delivery.attempts >= MAX_ATTEMPTS:
-        delivery.status = "failed"
+        values.update(status="delivered", delivered_at=now)
+    elif attempts >= MAX_ATTEMPTS:
+        values.update(status="failed")
     else:
-        delivery.next_attempt_at = now + backoff(delivery.attempts)
+        values.update(next_attempt_at=now + backoff(attempts))
+    # One UPDATE (the outbox is not a unit or a hold: unit_state does not guard it).
+    session.execute(update(NotificationDelivery)
+                    .where(NotificationDelivery.id == item.delivery_id).values(values)
+                    .execution_options(synchronize_session=False))
     session.add(DeliveryAttempt(delivery_id=item.delivery_id, attempted_at=now,
                                 ok=error is None, detail=(error or "delivered")[:300]))
     session.flush()

@@ -21,7 +21,14 @@ from sqlalchemy.orm import Session
 from shelter_match.db import command, rowcount
 from shelter_match.errors import NotFound, ValidationFailed
 from shelter_match.gazetteer import Gazetteer
-from shelter_match.models import Hold, Location, Placement, PlacementRequest, Region
+from shelter_match.models import (
+    Hold,
+    Location,
+    Placement,
+    PlacementRequest,
+    Region,
+    RequestOverride,
+)
 from shelter_match.services import audit, digests, quotas
 from shelter_match.services import places as place_service
 from shelter_match.services.auth import Principal
@@ -607,10 +614,13 @@ def view_requests(
         )
     views = []
     policy = get_policy(session) if requests else None
-    # Imported here: overrides checks its reasons with this module's free-text rules.
-    from shelter_match.services.overrides import overrides_by_request
-
-    overrides = overrides_by_request(session, ids)
+    # A duty officer's overrides (services.overrides writes them), shown on the request.
+    overrides: dict[str, list[RequestOverride]] = {}
+    if ids:
+        for override in session.scalars(
+                select(RequestOverride).where(RequestOverride.request_id.in_(ids))
+                .order_by(RequestOverride.created_at, RequestOverride.id)):
+            overrides.setdefault(override.request_id, []).append(override)
     offered = [hold for hold in holds.values() if hold.offer]
     offer_locations = {location.id: location for location in session.scalars(
         select(Location).where(Location.id.in_({hold.location_id for hold in offered})))

@@ -34,7 +34,8 @@ def test_demo_serves_regions_to_a_demo_token(tmp_path):
         rows = demo_rows(output.read_text())
         printed = {role: row["API token"] for role, row in rows.items()}
         passwords = {row["name"]: row["password"] for row in rows.values()}
-        assert set(printed) == {"crisis_worker", "coordinator", "region_reviewer", "admin"}
+        assert set(printed) == {"crisis_worker", "coordinator", "region_reviewer",
+                                "duty_officer", "admin"}
         assert all(token.startswith("smt_") for token in printed.values())
         headers = {"Authorization": f"Bearer {printed['crisis_worker']}"}
         regions = requests.get(f"{base_url}/api/v1/regions", headers=headers, timeout=10)
@@ -44,7 +45,7 @@ def test_demo_serves_regions_to_a_demo_token(tmp_path):
 
         # The printed passwords open the web pages, each demo user on her own page.
         assert set(passwords) == {"demo-crisis-worker", "demo-coordinator",
-                                  "demo-region-reviewer", "demo-admin"}
+                                  "demo-region-reviewer", "demo-duty-officer", "demo-admin"}
         with requests.Session() as browser:
             form = browser.get(f"{base_url}/aanmelden", timeout=10).text
             signed_in = browser.post(f"{base_url}/aanmelden", timeout=10, data={

@@ -125,7 +125,7 @@ def test_seed_is_deterministic_and_safe_to_run_twice(fresh_database_url):
         locations, units)
     # Each run prints one fresh token per role; the earlier tokens stay valid.
     tokens = [line.split()[-1] for line in second.stdout.splitlines()]
-    assert len(tokens) == 4 and all(t.startswith("smt_") for t in tokens)
+    assert len(tokens) == 5 and all(t.startswith("smt_") for t in tokens)
     regions = run_cli("seed", "regions", database_url=fresh_database_url)
     assert regions.stdout.strip() == "regions: 0 added, 0 updated"
 
