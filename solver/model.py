@@ -43,6 +43,8 @@ class Location:
     # When the location's availability was last updated or confirmed (POSIX seconds);
     # None: unknown, counted as stale.
     availability_updated_s: float | None = None
+    # The public place the location's area is drawn around (CONTRACT 4.1): shown on options.
+    place: str = ""
 
     def __post_init__(self) -> None:
         _check_level(self.safety_level, "safety_level")
@@ -221,6 +223,7 @@ class Option:
     reasons: tuple[Reason, ...]
     availability_updated_s: float | None = None
     stale: bool = False
+    place: str = ""
 
 
 @dataclass(frozen=True, slots=True)

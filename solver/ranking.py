@@ -193,6 +193,7 @@ def _option(
             rules,
         ),
         availability_updated_s=location.availability_updated_s,
+        place=location.place,
         stale=bool(screening.stale[at]),
     )
 

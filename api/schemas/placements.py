@@ -260,6 +260,9 @@ class OptionSchema(ma.Schema):
     rank = ma.fields.Integer(metadata={"description": "1 is the best."})
     location_id = ma.fields.String()
     location_name = ma.fields.String()
+    place = ma.fields.String(metadata={
+        "description": "The location's public place (a woonplaats or gemeente): where it is, "
+                       "as far as anyone may know."})
     region_code = ma.fields.String()
     unit_id = ma.fields.String()
     beds = ma.fields.Integer()

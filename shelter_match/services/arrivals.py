@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from shelter_match.db import command
 from shelter_match.models import PlacementRequest
-from shelter_match.services import audit, unit_state
+from shelter_match.services import escalation, notifications, unit_state
 from shelter_match.services.auth import Principal
 from shelter_match.services.placements import PlacementView, get_placement
 
@@ -38,20 +38,18 @@ def mark_no_show(session: Session, placement_id: str, *, actor: Principal, now: 
     session.refresh(view.unit)
     request = session.get_one(PlacementRequest, view.placement.request_id)
     session.refresh(request)
-    on_no_show(session, request, now=now)
+    on_no_show(session, request, now=now, placement_id=view.placement.id,
+               hold_id=view.placement.hold_id)
     return view
 
 
-def on_no_show(session: Session, request: PlacementRequest, *, now: datetime) -> None:
+def on_no_show(session: Session, request: PlacementRequest, *, now: datetime,
+               placement_id: str, hold_id: str | None) -> None:
     """Alert the request's organisation at once and escalate (CONTRACT 4.4: "a no-show
-    escalates at once").
+    escalates at once"): a woman who never arrived may be in danger.
 
-    LEAD: WIRE AT MERGE. The branch `notify` (escalation and notifications) owns alerting the
-    organisation and escalating to the duty officers; call its entry point here, inside
-    this same transaction, so that the alert is sent exactly when the no-show commits. Until
-    then the no-show is only audited, so that nothing is lost: `request.no_show_alert`.
+    Inside the no-show's own transaction: the escalation and the notification are written
+    to the outbox with it, so they are sent if and only if the no-show commits.
     """
-    audit.record(session, actor=None, action="request.no_show_alert",
-                 object_type="placement_request", object_id=request.id, now=now,
-                 risk_level=request.risk_level, origin_region_code=request.origin_region_code,
-                 wired=False)
+    escalation.escalate_now(session, request, "no_show", now=now, hold_id=hold_id)
+    notifications.notify_organisation(session, request, "no_show", now=now, key=placement_id)

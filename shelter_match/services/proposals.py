@@ -140,12 +140,13 @@ def _features(text: str | None) -> frozenset[str]:
 
 def _solver_location(row: Any) -> solver_model.Location:
     (id_, name, region_code, safety_level, area_lat, area_lon, radius_km, features,
-     target_group, night, boys_up_to_age, updated_at) = row
+     target_group, night, boys_up_to_age, updated_at, place) = row
     return solver_model.Location(
         id_, name, region_code, safety_level, area_lat, area_lon, _features(features),
         radius_km, target_group=target_group, accepts_night_intake=bool(night),
         accepts_boys_up_to_age=boys_up_to_age,
-        availability_updated_s=None if updated_at is None else _as_utc(updated_at).timestamp())
+        availability_updated_s=None if updated_at is None else _as_utc(updated_at).timestamp(),
+        place=place)
 
 
 def solver_location(location: Location) -> solver_model.Location:
@@ -158,7 +159,7 @@ def solver_location(location: Location) -> solver_model.Location:
         location.id, location.name, location.region_code, location.safety_level,
         location.area_lat, location.area_lon, location.area_radius_km,
         json.dumps(location.features), location.target_group, location.accepts_night_intake,
-        location.accepts_boys_up_to_age, location.availability_updated_at))
+        location.accepts_boys_up_to_age, location.availability_updated_at, location.place))
 
 
 def _as_utc(moment: datetime) -> datetime:
@@ -173,7 +174,7 @@ SOLVER_LOCATION_COLUMNS = (
     Location.area_lat, Location.area_lon, Location.area_radius_km,
     cast(Location.features, Text), Location.target_group,
     Location.accepts_night_intake, Location.accepts_boys_up_to_age,
-    Location.availability_updated_at,
+    Location.availability_updated_at, Location.place,
 )
 
 

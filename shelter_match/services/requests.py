@@ -118,9 +118,8 @@ class PointView:
 class OfferView:
     """The matcher's offer to a waiting request (CONTRACT 4.4): a hold, and where to call.
 
-    `place` and `intake_phone` are the location's public place and 24/7 intake line, where
-    the location has them (LEAD: branches `secret` and `life` add those columns; read here
-    with getattr, so this works before and after they are merged).
+    `place` is the location's public place; `intake_phone` its 24/7 intake line, only for
+    the crisis workers of the request's organisation and each showing audited (as on a hold).
     """
 
     hold_id: str
@@ -569,10 +568,9 @@ def count_open_with_reference(session: Session, case_reference: str, *, actor: P
         PlacementRequest.status.in_(("open", "waiting", "offered")))).all())
 
 
-def offer_of(hold: Hold, location: Location) -> OfferView:
+def offer_of(hold: Hold, location: Location, intake_phone: str | None) -> OfferView:
     """Return what a waiting request's crisis worker sees of an active offer."""
-    return OfferView(hold.id, hold.unit_id, hold.location_id,
-                     getattr(location, "place", None), getattr(location, "intake_phone", None),
+    return OfferView(hold.id, hold.unit_id, hold.location_id, location.place, intake_phone,
                      hold.expires_at)
 
 
@@ -631,7 +629,13 @@ def view_requests(
         offer = None
         if hold is not None and hold.offer:
             status = "offered"
-            offer = offer_of(hold, offer_locations[hold.location_id])
+            # The intake line as on a hold: hers only, each showing audited. Imported here:
+            # intake_phone asks this module who may see a request.
+            from shelter_match.services.intake_phone import disclose_for_hold
+            phone = disclose_for_hold(session, hold, request, actor=actor, now=now,
+                                      context="offer")
+            offer = offer_of(hold, offer_locations[hold.location_id],
+                             phone.number if phone else None)
         elif hold is not None:
             status = "held"
         # Only the crisis workers of the request's organisation (who act on it) see where

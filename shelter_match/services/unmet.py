@@ -23,12 +23,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shelter_match.models import OUTCOMES, Placement, PlacementRequest, Region
-from shelter_match.services.solidarity import Period
+from shelter_match.services.solidarity import (
+    SHORT_PERIOD_DAYS,
+    SMALL_COUNT,
+    Period,
+    suppressed_cells,
+)
 from solver.vocabulary import LEVELS
 
 # CONTRACT 4.1: aggregates of a short period must not follow single cases.
-SHORT_PERIOD_DAYS = 92
-SMALL_COUNT = 5
 WAITING_STATUSES = ("waiting", "offered")
 
 DEFINITIONS = (
@@ -110,36 +113,52 @@ def unmet_demand(session: Session, period: Period, now: datetime) -> list[UnmetR
             rows[origin].median_minutes_to_placement[level] = int(statistics.median(values))
             samples[(origin, level)] = len(values)
     result = list(rows.values())
-    if period.days < SHORT_PERIOD_DAYS:
-        for row in result:
-            suppress_small_counts(row, samples)
+    suppress_small_counts(period, result, samples)
     return result
 
 
-def suppress_small_counts(row: UnmetRow, samples: dict[tuple[str, str], int]) -> None:
-    """Blank every count below SMALL_COUNT (and medians of so few) and mark the row.
+def suppress_small_counts(period: Period, rows: list[UnmetRow],
+                          samples: dict[tuple[str, str], int]) -> None:
+    """Blank the figures that rest on too few requests, and those that would give them away.
 
-    LEAD: branch secretaudit writes the suppression for /solidarity and /flows as one
-    function in services/solidarity.py; call it here instead once merged, so that the rule
-    (and how it stops suppressed figures being recomputed from totals) has one home. This
-    endpoint gives no totals row, so none can be subtracted.
+    The rule and the way a hidden figure is kept from being recomputed live in one place,
+    solidarity.suppressed_cells: a request made in the period is placed, closed by one of
+    the outcomes, or still open, so those figures of a row are tied together. A median
+    rests on its number of placements. There is no totals row to subtract from.
     """
-    def small(value: int | None) -> bool:
-        return value is not None and value < SMALL_COUNT
-
-    for name in ("requests", "placed", "waiting_now"):
-        if small(getattr(row, name)):
-            setattr(row, name, None)
-            row.suppressed = True
-    for outcome, value in row.closed_without_placement.items():
-        if small(value):
-            row.closed_without_placement[outcome] = None
-            row.suppressed = True
-    for level in LEVELS:
-        if row.median_minutes_to_placement[level] is not None \
-                and samples.get((row.region_code, level), 0) < SMALL_COUNT:
-            row.median_minutes_to_placement[level] = None
-            row.suppressed = True
+    Key = tuple[str, ...]
+    values: dict[Key, int] = {}
+    behind: dict[Key, int] = {}
+    groups: list[list[Key]] = []
+    for row in rows:
+        code = row.region_code
+        for name in ("requests", "placed", "waiting_now"):
+            count = getattr(row, name) or 0
+            values[(code, name)] = behind[(code, name)] = count
+        for outcome, count in row.closed_without_placement.items():
+            values[(code, "closed", outcome)] = behind[(code, "closed", outcome)] = count or 0
+        for level in LEVELS:
+            median = row.median_minutes_to_placement[level]
+            if median is not None:
+                values[(code, "median", level)] = median
+                behind[(code, "median", level)] = samples.get((code, level), 0)
+        groups.append([(code, "requests"), (code, "placed"),
+                       *((code, "closed", outcome) for outcome in row.closed_without_placement)])
+    hidden = suppressed_cells(period, values, behind, groups)
+    for row in rows:
+        code = row.region_code
+        for name in ("requests", "placed", "waiting_now"):
+            if (code, name) in hidden:
+                setattr(row, name, None)
+                row.suppressed = True
+        for outcome in row.closed_without_placement:
+            if (code, "closed", outcome) in hidden:
+                row.closed_without_placement[outcome] = None
+                row.suppressed = True
+        for level in LEVELS:
+            if (code, "median", level) in hidden:
+                row.median_minutes_to_placement[level] = None
+                row.suppressed = True
 
 
 CSV_COLUMNS = (

@@ -269,7 +269,12 @@ def test_a_no_show_frees_the_unit_and_reopens_the_request(client, session, clock
     assert request["status"] == "open" and request["placement_id"] is None
     assert request["closed_at"] is None
     actions = {e.action for e in session.scalars(select(AuditEvent))}
-    assert {"placement.no_show", "request.reopened", "request.no_show_alert"} <= actions
+    assert {"placement.no_show", "request.reopened", "request.escalated"} <= actions
+    # A woman who never arrived may be in danger: her organisation is told at once, and the
+    # request escalates to the duty officers without waiting for its time.
+    from shelter_match.models import Notification
+    told = session.scalars(select(Notification).where(Notification.request_id == created["id"]))
+    assert "no_show" in {notification.event for notification in told}
     # The request can be held and placed again, even on the same unit.
     again_hold = client.post(f"/api/v1/placement-requests/{created['id']}/holds",
                              json={"unit_id": unit.id}, headers=worker.headers)
