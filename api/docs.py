@@ -34,8 +34,9 @@ DOCS_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 's
 # The groups of endpoints in the order a night goes: find the place, ask, hold, confirm;
 # then what coordinators, regions and admins do. Groups not named here come after.
 WORKFLOW_ORDER = (
-    "places", "regions", "placement_requests", "holds", "placements", "batch_proposals",
-    "locations", "units", "solidarity", "policy", "health",
+    "places", "regions", "placement_requests", "holds", "placements", "waitlist",
+    "batch_proposals", "escalation", "locations", "units", "solidarity", "policy", "users",
+    "health",
 )
 
 

@@ -3,7 +3,9 @@
 With every request thread waiting on the database (a long lock, a slow server), a request
 for /healthz used to wait in the same queue, and the load balancer took a busy worker for
 a dead one. This worker looks at the first bytes of a request before it hands it to a
-thread: `GET /healthz` (which never touches the database) goes to a lane of its own.
+thread: `GET /healthz` (which never touches the database) goes to a lane of its own, and
+`GET /readyz` (which asks the database, but gives up after two seconds) to another, so that
+readiness answers 503 within its own deadline even when every request thread waits.
 
 It builds on gunicorn's gthread worker (pinned in pyproject.toml); a test over a real server
 holds every request thread on a locked row and asks /healthz, so an upgrade that changes
@@ -21,6 +23,7 @@ from functools import partial
 from gunicorn.workers.gthread import ThreadWorker
 
 LIVENESS_REQUESTS = (b"GET /healthz ", b"GET /healthz?", b"HEAD /healthz ")
+READINESS_REQUESTS = (b"GET /readyz ", b"GET /readyz?", b"HEAD /readyz ")
 
 
 class ProbeLaneWorker(ThreadWorker):
@@ -29,6 +32,8 @@ class ProbeLaneWorker(ThreadWorker):
     def init_process(self) -> None:
         self.probe_pool = futures.ThreadPoolExecutor(max_workers=1,
                                                      thread_name_prefix="liveness")
+        self.readiness_pool = futures.ThreadPoolExecutor(max_workers=1,
+                                                         thread_name_prefix="readiness")
         super().init_process()
 
     def enqueue_req(self, conn) -> None:
@@ -39,7 +44,12 @@ class ProbeLaneWorker(ThreadWorker):
             # the request line is there to look at when it becomes readable.
             self._wait_for_request(conn)
             return
-        lane = self.probe_pool if first.startswith(LIVENESS_REQUESTS) else self.tpool
+        if first.startswith(LIVENESS_REQUESTS):
+            lane = self.probe_pool
+        elif first.startswith(READINESS_REQUESTS):
+            lane = self.readiness_pool
+        else:
+            lane = self.tpool
         future = lane.submit(self.handle, conn)
         future.add_done_callback(
             lambda done: self.method_queue.defer(self.finish_request, conn, done))
@@ -64,4 +74,5 @@ class ProbeLaneWorker(ThreadWorker):
 
     def handle_quit(self, sig, frame) -> None:
         self.probe_pool.shutdown(wait=False)
+        self.readiness_pool.shutdown(wait=False)
         super().handle_quit(sig, frame)

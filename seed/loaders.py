@@ -103,6 +103,7 @@ DEMO_SCOPES = {
     "crisis_worker": "requests, safe options, holds; an address once placed",
     "coordinator": "units and addresses of the Utrecht region's locations",
     "region_reviewer": "solidarity figures of all regions; no client data",
+    "duty_officer": "the Utrecht region's waiting list and escalations; no addresses",
     "admin": "everything, every address; locations and policy",
 }
 

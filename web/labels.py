@@ -60,16 +60,6 @@ REQUEST_STATUSES = {
     "cancelled": _l("Cancelled"),
 }
 
-# Why a request closes without a placement (CONTRACT 4.3), for the cancel form.
-OUTCOMES = {
-    "other": _l("Other reason"),
-    "ambulant_support": _l("Ambulant support instead"),
-    "own_network": _l("Stays with her own network"),
-    "client_withdrew": _l("She withdrew"),
-    "placed_outside_service": _l("Placed outside this service"),
-    "no_place_found": _l("No place found"),
-}
-
 HOLD_STATUSES = {
     "active": _l("Held"),
     "released": _l("Released"),

@@ -25,12 +25,14 @@ from shelter_match.services import audit, unit_state
 from shelter_match.services.auth import Principal
 from shelter_match.services.intake_phone import IntakePhone, disclose_for_hold
 from shelter_match.services.policy import get_policy
+from shelter_match.services.request_access import (
+    in_organisation_sql,
+    may_see,
+)
 from shelter_match.services.requests import (
     OPEN_STATUSES,
     get_request,
-    in_organisation_sql,
     lock_open_request,
-    may_see,
 )
 from shelter_match.services.unit_state import SweepResult, active_hold_sql, hold_status
 

@@ -21,7 +21,7 @@ from shelter_match.models import Hold, Location, PlacementRequest
 from shelter_match.services import audit
 from shelter_match.services.auth import Principal
 from shelter_match.services.locations import get_location_or_404, require_manager
-from shelter_match.services.requests import may_see
+from shelter_match.services.request_access import may_see
 
 FIELD = "intake_phone"
 PHONE_HINT = ("Must be a Dutch phone number: 10 digits starting with 0 (020 123 4567, "

@@ -23,7 +23,12 @@ from shelter_match.services import audit, unit_state
 from shelter_match.services.auth import Principal
 from shelter_match.services.holds import get_hold
 from shelter_match.services.policy import get_policy
-from shelter_match.services.requests import in_organisation, lock_open_request
+from shelter_match.services.request_access import (
+    in_organisation,
+)
+from shelter_match.services.requests import (
+    lock_open_request,
+)
 from shelter_match.services.unit_state import hold_status
 
 

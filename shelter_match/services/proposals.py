@@ -24,11 +24,13 @@ from shelter_match.models import Location, PlacementRequest, Unit
 from shelter_match.services import audit, digests, quotas
 from shelter_match.services.auth import Principal
 from shelter_match.services.policy import Policy, get_policy, is_night
+from shelter_match.services.request_access import (
+    may_see,
+)
 from shelter_match.services.requests import (
     OPEN_STATUSES,
     danger_uncertainty_km,
     get_request,
-    may_see,
     more_danger_uncertainties_km,
 )
 from shelter_match.services.solidarity import intake_by_region

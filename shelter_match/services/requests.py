@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, or_, select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
 from shelter_match.db import command, rowcount
@@ -32,8 +32,10 @@ from shelter_match.models import (
 from shelter_match.services import audit, digests, quotas
 from shelter_match.services import places as place_service
 from shelter_match.services.auth import Principal
+from shelter_match.services.intake_phone import disclose_for_hold
 from shelter_match.services.locations import NL_LAT, NL_LON
 from shelter_match.services.policy import Policy, get_policy
+from shelter_match.services.request_access import in_organisation, in_organisation_sql, may_see
 from shelter_match.services.unit_state import active_hold_sql
 from solver.vocabulary import FEATURES, LEVELS, REQUEST_TARGET_GROUPS
 
@@ -523,29 +525,6 @@ def create_request(
     return request
 
 
-def in_organisation(actor: Principal, request: PlacementRequest) -> bool:
-    """Return whether a request is the actor's own or her organisation's (CONTRACT 4.3).
-
-    Everyone in the organisation sees and acts on its requests, so the day shift takes
-    over from the night; a crisis worker without an organisation only on her own.
-    """
-    return request.created_by == actor.user_id or (
-        actor.organisation_id is not None and request.organisation_id == actor.organisation_id)
-
-
-def in_organisation_sql(actor: Principal) -> ColumnElement[bool]:
-    """Return the SQL of in_organisation: requests of the actor or of her organisation."""
-    if actor.organisation_id is None:
-        return PlacementRequest.created_by == actor.user_id
-    return or_(PlacementRequest.created_by == actor.user_id,
-               PlacementRequest.organisation_id == actor.organisation_id)
-
-
-def may_see(actor: Principal, request: PlacementRequest) -> bool:
-    """Return whether `actor` may see and act on a request: her organisation's, or an admin."""
-    return actor.is_admin or in_organisation(actor, request)
-
-
 def get_request(session: Session, request_id: str, *, actor: Principal) -> PlacementRequest:
     """Return a request the actor may see; 404 for others' (telling it exists would leak)."""
     request = session.get(PlacementRequest, request_id)
@@ -629,9 +608,7 @@ def view_requests(
         offer = None
         if hold is not None and hold.offer:
             status = "offered"
-            # The intake line as on a hold: hers only, each showing audited. Imported here:
-            # intake_phone asks this module who may see a request.
-            from shelter_match.services.intake_phone import disclose_for_hold
+            # The intake line as on a hold: hers only, each showing audited.
             phone = disclose_for_hold(session, hold, request, actor=actor, now=now,
                                       context="offer")
             offer = offer_of(hold, offer_locations[hold.location_id],

@@ -29,10 +29,12 @@ from shelter_match.services.auth import Principal
 from shelter_match.services.matcher_signal import pending_wakeups, wake_matcher
 from shelter_match.services.policy import get_policy
 from shelter_match.services.proposals import case_of, load_network, recent_intake, rules_of
+from shelter_match.services.request_access import (
+    in_organisation_sql,
+)
 from shelter_match.services.requests import (
     RequestView,
     get_request,
-    in_organisation_sql,
     lock_open_request,
     view_request,
     view_requests,

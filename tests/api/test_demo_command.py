@@ -65,7 +65,8 @@ def test_demo_passwords_stay_the_same_at_every_run_and_the_table_is_labelled(tmp
         assert result.returncode == 0, result.stderr
         runs.append(demo_rows(result.stdout))
     first, second = runs
-    assert set(first) == {"crisis_worker", "coordinator", "region_reviewer", "admin"}
+    assert set(first) == {"crisis_worker", "coordinator", "region_reviewer", "duty_officer",
+                          "admin"}
     assert {role: row["password"] for role, row in first.items()} == {
         role: row["password"] for role, row in second.items()}
     assert all(row["API token"] != second[role]["API token"] for role, row in first.items())

@@ -30,8 +30,9 @@ from sqlalchemy.orm import Session
 from seed.loaders import seed_demo
 from shelter_match.clock import FrozenClock
 from shelter_match.db import create_database_engine
-from shelter_match.models import Location, Unit
+from shelter_match.models import Location, PolicyRecord, Unit
 from shelter_match.services.locations import NL_LAT, NL_LON
+from shelter_match.services.policy import get_policy
 from tests.factories import make_caller
 from tests.live import running_service
 
@@ -232,6 +233,13 @@ def attack_targets(session: Session, clock: FrozenClock, count: int
     """Seed the demo network, move every rood point to a random place in its area (a shelter
     may be anywhere in its town), and return the areas, the true points and all ids."""
     seed_demo(session, scale=1, seed=13, now=clock.now(), history_days=0)
+    # The worst case: without the location's own level (contract 4.1), which would hide a
+    # rood location from every danger closer than 75 km and leave the attack little to see.
+    admin = make_caller(session, clock, "admin")
+    session.merge(PolicyRecord(id=1, document={**get_policy(session).as_document(),
+                                               "location_level_min_distance": False},
+                               updated_at=clock.now(), updated_by=admin.user.id))
+    session.flush()
     rood = public_areas(session, "rood")
     truth = move_secret_points(session, rood, random.Random(2026))
     session.flush()

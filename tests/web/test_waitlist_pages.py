@@ -48,8 +48,11 @@ def test_cancel_says_why(client, session, clock):
     worker = make_person(session, clock, "crisis_worker")
     request = make_request(session, clock, worker)
     signed_in(client, worker)
+    # The request page links to a page that asks once, and why.
     html = client.get(f"/crisis/aanvragen/{request.id}").get_data(as_text=True)
-    assert "Blijft in haar eigen netwerk" in html
+    assert f"/crisis/aanvragen/{request.id}/annuleren" in html
+    html = client.get(f"/crisis/aanvragen/{request.id}/annuleren").get_data(as_text=True)
+    assert "Ze is naar haar eigen netwerk gegaan" in html
     assert post(client, f"/crisis/aanvragen/{request.id}/annuleren",
                 {"outcome": "own_network"}).status_code == 303
     session.expire_all()
