@@ -83,8 +83,12 @@ def field_id(field: str) -> str:
 
 def _hint_for_pattern(field: str, hints: Mapping[str, str]) -> str | None:
     # "units.3.beds" uses the hint written for "units.*.beds", "min_distance_km.rood" the
-    # one for "min_distance_km.*".
+    # one for "min_distance_km.*", "household.children_detail.0.age" the one for
+    # "household.children_detail.*.age".
     parts = field.split(".")
+    numbered = ".".join("*" if part.isdigit() else part for part in parts)
+    if numbered != field and numbered in hints:
+        return hints[numbered]
     if len(parts) == 3:
         return hints.get(f"{parts[0]}.*.{parts[2]}")
     if len(parts) == 2:

@@ -36,7 +36,8 @@ def test_the_form_offers_places_regions_codes_and_needs(client, session, clock):
     html = client.get("/crisis/aanvragen/nieuw").get_data(as_text=True)
     assert '<datalist id="places">' in html and '<option value="Schiedam">' in html
     # Where she lives, the danger and where she is now.
-    assert html.count('list="places"') == 3 and "Waar woont zij?" in html
+    # ... and up to four more places of danger (a family network).
+    assert html.count('list="places"') == 3 + 4 and "Waar woont zij?" in html
     region_select = html[html.index('id="origin_region_code"'):]
     assert len(re.findall(r"<option value=\"GM\d{4}\"", region_select[:region_select.index(
         "</select>")])) == 35
@@ -333,3 +334,45 @@ def test_her_open_requests_poll_with_an_etag_and_show_a_new_offer(client, sessio
     assert changed.headers["ETag"].strip('"') != etag
     assert "Offered until" in changed.get_data(as_text=True) or \
         "Aangeboden tot" in changed.get_data(as_text=True)
+
+
+def test_the_form_takes_the_childrens_ages_and_a_family_network(client, session, clock):
+    # Contract 4.2 on the page: a boy above a location's age limit excludes it, and every
+    # place of danger of a family network keeps its distance.
+    network(session, clock)
+    make_location(session, clock, name="Tot Twaalf", region_code="GM0935", safety_level="rood",
+                  lat=50.85, lon=5.69, address="Laan 1, Maastricht", units=(("A", 4),),
+                  accepts_boys_up_to_age=12)
+    signed_in(client, make_person(session, clock, "crisis_worker"))
+    form = {**FORM, "household-children": "2",
+            "household-children_detail-0-age": "14", "household-children_detail-0-sex": "male",
+            "household-children_detail-1-age": "6", "household-children_detail-1-sex": "female",
+            "danger-1_place": "Groningen"}
+    response = post(client, "/crisis/aanvragen/nieuw", form)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    request = created_request(session)
+    assert request.children_detail == [{"age": 14, "sex": "male"}, {"age": 6, "sex": "female"}]
+    assert len(request.more_dangers) == 1
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    # Groningen is a danger too: the place there is too close; Tot Twaalf takes no boy of 14.
+    assert "Veilig Huis Noord" not in html and "Tot Twaalf" not in html
+    assert "1 locatie neemt geen jongen van deze leeftijd op." in html
+    assert "1 locatie ligt te dicht bij de plek van de dreiging." in html  # Groningen
+    assert "0 veilige mogelijkheden" in html
+
+
+def test_the_form_names_what_is_wrong_with_ages_and_places(client, session, clock):
+    signed_in(client, make_person(session, clock, "crisis_worker"))
+    before = session.scalar(select(func.count()).select_from(PlacementRequest))
+    form = {**FORM, "case_reference": "VT-2026-0077", "household-children": "2",
+            "household-children_detail-0-age": "19", "household-children_detail-0-sex": "male",
+            "danger-1_place": "Valkenburg"}
+    response = post(client, "/crisis/aanvragen/nieuw", form)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Vul voor elk kind een regel in" in html  # one line for two children
+    assert "Vul een leeftijd van 0 tot en met 17 in." in html
+    assert "Niet duidelijk welke plaats bedoeld is" in html and "Valkenburg (ZH)" in html
+    # What she typed comes back, and nothing was stored.
+    assert 'value="Valkenburg"' in html and 'value="19"' in html
+    assert session.scalar(select(func.count()).select_from(PlacementRequest)) == before

@@ -46,6 +46,10 @@ HINTS = {
     "needs": _l("Choose from the list."),
     "excluded_region_codes": _l("Choose regions from the list."),
     "excluded_location_ids": _l("Choose locations from the list."),
+    "household.children_detail": _l("Give a line for every child (as many as children), or "
+                                    "none at all."),
+    "household.children_detail.*.age": _l("Fill in an age from 0 to 17."),
+    "household.children_detail.*.sex": _l("Choose boy or girl."),
 }
 POINT_HINTS = {
     "origin": _l("Fill in the Dutch municipality, town or postcode where she lives."),
@@ -127,10 +131,13 @@ def new_request():
                                               now=now())
             return redirect(url_for(".request_page", request_id=created.id), code=303)
     except ValidationFailed as error:
-        suggestions = error.extra.get("suggestions", {})
+        suggestions = dict(error.extra.get("suggestions", {}))
+        if "danger.0" in suggestions:  # the first of a list of dangers: the danger field's
+            suggestions["danger"] = suggestions.pop("danger.0")
         unread = ValidationFailed({field: messages for field, messages in error.errors.items()
                                    if field_id(field) not in form.errors})
         form.take(unread, {**HINTS, **_point_hints(error, data)})
+        _place_errors_on_fields(form)
     return _request_form(form, request.form, status=422, suggestions=suggestions)
 
 
@@ -150,7 +157,40 @@ def _request_data(form: Form) -> requests.RequestData:
         needs=form.many("needs", labels.FEATURES),
         excluded_region_codes=form.data.getlist("excluded_region_codes"),
         excluded_location_ids=form.data.getlist("excluded_location_ids"),
+        more_dangers=_more_dangers(form),
+        children_detail=_children_detail(form),
     )
+
+
+def _more_dangers(form: Form) -> list[requests.PointData] | None:
+    """Return the further places of danger she filled in (a family network); None: none."""
+    more = [requests.PointData(place=form.text(f"danger-{n}_place")) for n in range(1, 5)
+            if form.text(f"danger-{n}_place")]
+    return more or None
+
+
+def _children_detail(form: Form) -> list[tuple[int, str]] | None:
+    """Return (age, sex) of each child on a filled line; None when she filled none in.
+
+    The service checks the rest (one line per child, an age 0-17, a sex) and names the field.
+    """
+    lines = []
+    for n in range(MAX_CHILD_ROWS):
+        age_field, sex_field = (f"household-children_detail-{n}-age",
+                                f"household-children_detail-{n}-sex")
+        if not (form.text(age_field) or form.text(sex_field)):
+            continue
+        age = form.integer(age_field)
+        lines.append((-1 if age is None else age, form.text(sex_field)))
+    return lines or None
+
+
+def _place_errors_on_fields(form: Form) -> None:
+    """Show the service's errors of a list of dangers beside the fields that gave them."""
+    for key in [key for key in form.errors if key.startswith("danger-")]:
+        number = key.removeprefix("danger-")
+        target = "danger" if number == "0" else f"danger-{number}_place"
+        form.errors.setdefault(target, []).extend(form.errors.pop(key))
 
 
 def _point(form: Form, name: str) -> requests.PointData | None:
@@ -186,6 +226,14 @@ def _point_hints(error: ValidationFailed, data: requests.RequestData) -> dict[st
                                 "one.")
             else:
                 hints[name] = _("We do not know this place. Did you mean one of these?")
+    # A family network's further places (danger.1 to danger.4): no buttons there, so the
+    # message names the candidates.
+    for field in error.errors:
+        if field.startswith("danger.") and field.removeprefix("danger.").isdigit():
+            candidates = error.extra.get("suggestions", {}).get(field)
+            hints[field] = (_("Not clear which place is meant: %(names)s. Fill in one of "
+                              "these.", names=", ".join(candidates)) if candidates
+                            else POINT_HINTS["danger"])
     return hints
 
 
@@ -203,7 +251,27 @@ def _request_form(form: Form, values: Any, status: int = 200,
         needs=[(code, str(text)) for code, text in labels.NEEDS.items()],
         locations=[(location.id, location.name) for location in others],
         places=_place_names(),
+        sexes=[("male", _("Boy")), ("female", _("Girl"))],
+        child_rows=_child_rows(values),
+        children_open=any(key.startswith("household-children_detail") and (values.get(key) or
+                                                                           form.errors.get(key))
+                          for key in (*values.keys(), *form.errors.keys())),
+        more_dangers_open=any(key.startswith("danger-") and (values.get(key) or
+                                                             form.errors.get(key))
+                              for key in (*values.keys(), *form.errors.keys())),
     )
+
+
+MAX_CHILD_ROWS = 15  # as many as the form's largest household of children
+
+
+def _child_rows(values: Any) -> int:
+    """Return how many lines of children's ages to show: one per child, at least three."""
+    try:
+        children = int(values.get("household-children") or 0)
+    except ValueError:
+        children = 0
+    return min(max(children, 3), MAX_CHILD_ROWS)
 
 
 def _place_names() -> list[str]:
