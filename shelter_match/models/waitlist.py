@@ -28,10 +28,9 @@ class MatcherWakeup(Base):
 class ImmediateEscalation(Base):
     """A request that must go to the duty officers now (an offer that expired, a no-show).
 
-    Written by waitlist.escalate_now. LEAD: branch `notify` owns escalation (levels, duty
-    officers, notifications); it reads these rows, or escalate_now is re-pointed at its
-    own table at merge. One row per expired offer (hold_id unique), so a run that sees the
-    same expiry twice escalates once.
+    Written by escalation.escalate_now (an expired offer from the matcher, a no-show from
+    arrivals); the escalation list reads these rows. One row per hold (hold_id unique), so
+    a run that sees the same expiry twice escalates once.
     """
 
     __tablename__ = "immediate_escalations"

@@ -94,8 +94,8 @@ def notify_organisation(session: Session, request: PlacementRequest, event: str,
                         now: datetime, key: str) -> int:
     """Tell the request's organisation of an event (offer_made, no_show) once per `key`.
 
-    LEAD: the matcher calls this when it makes an offer (key: the hold's id), and the
-    no-show hook (branch life, on_no_show) with event `no_show`.
+    The matcher calls this when it makes an offer (key: the hold's id), and
+    arrivals.on_no_show with event `no_show` (key: the placement's id).
     """
     return enqueue(session, event=event, audience=organisation_audience(request),
                    request_id=request.id, dedupe_key=f"{event}:{key}", now=now)
