@@ -78,6 +78,10 @@ def end_transaction(*, commit: bool) -> None:
     try:
         session.commit()
     except Exception:
+        # The COMMIT may have reached the database before the connection died: whether
+        # the change was saved is unknown. The 503 says so (a client retries with its
+        # Idempotency-Key to learn the outcome, never blindly).
+        g.commit_outcome_unknown = True
         _discard(session)
         raise
     session.close()

@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
 from api import problems
@@ -95,6 +95,13 @@ def handle_database_unavailable(error: Exception) -> Response:
         response = pages.error_page(503)
         response.headers.update(headers)
         return response
+    if g.get("commit_outcome_unknown"):
+        # The connection ended during the COMMIT: the change may have been saved.
+        return problems.problem(
+            503, "Service unavailable",
+            "The connection to the database ended while saving: the change may have been "
+            "saved. Retry with the same Idempotency-Key to get its outcome.",
+            headers=headers, outcome="unknown")
     return problems.problem(503, "Service unavailable",
                             "The database does not answer in time. Try again shortly.",
                             headers=headers)

@@ -151,7 +151,11 @@ def test_connection_lost_at_commit_is_503_and_nothing_is_written(postgres_url):
 
     app.add_url_rule("/api/v1/test-commit-lost", view_func=connection_ends_before_commit)
     client = app.test_client()
-    assert_problem_503(client.get("/api/v1/test-commit-lost"))
+    answer = client.get("/api/v1/test-commit-lost")
+    assert_problem_503(answer)
+    # The service cannot know whether the COMMIT landed, and says so.
+    assert answer.json["outcome"] == "unknown"
+    assert "Idempotency-Key" in answer.json["detail"]
     admin.dispose()
     check = create_engine(postgres_url)
     with check.connect() as connection:
