@@ -2,7 +2,7 @@
 
 Real databases throughout: a PostgreSQL port where nothing listens, an SQLite file whose
 write lock another connection holds, a PostgreSQL row lock, a connection the server ends
-between the last statement and the COMMIT.
+between the last statement and the COMMIT, a COMMIT applied whose answer never arrives.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import time
 import psycopg
 import pytest
 from psycopg import errors as psycopg_errors
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.orm import Session
 
 from api.database import db_session
@@ -24,6 +24,7 @@ from shelter_match.config import DatabaseTimeouts
 from shelter_match.db import create_database_engine, is_database_unavailable
 from testbed.databases import POSTGRES_ADMIN_URL, create_migrated_database
 from testbed.live import free_port
+from testbed.lost_reply_proxy import lost_reply_proxy
 from tests.conftest import NIGHT
 from tests.factories import Caller, make_caller, make_location
 
@@ -237,3 +238,39 @@ def _wrapped(original: Exception) -> Exception:
 def test_which_database_errors_mean_unavailable(original, unavailable):
     """An outage is 503; a constraint or a bug stays what it is (409, 500)."""
     assert is_database_unavailable(_wrapped(original)) is unavailable
+
+
+@pytest.mark.postgres_only
+def test_commit_applied_but_its_answer_lost_is_503_unknown_and_the_key_gives_the_outcome(
+        postgres_url):
+    """The COMMIT lands, the connection dies before its answer: the one 503 that saved."""
+    engine = create_database_engine(postgres_url)
+    with Session(engine) as session, session.begin():
+        worker = make_caller(session, FrozenClock(NIGHT), "crisis_worker")
+    url = make_url(postgres_url)
+    with lost_reply_proxy(url.host or "127.0.0.1", url.port or 5432) as proxy:
+        client = make_app(url.set(host="127.0.0.1", port=proxy.port)
+                          .render_as_string(hide_password=False)).test_client()
+        headers = {**worker.headers, "Idempotency-Key": "night-call-1"}
+        case = {"case_reference": "VT-2026-11-22-0042", "origin_region_code": "GM0599",
+                "risk_level": "rood", "danger": {"place": "Schiedam"},
+                "household": {"adults": 1, "children": 0}}
+        proxy.arm()
+        answer = client.post("/api/v1/placement-requests", json=case, headers=headers)
+        assert proxy.lost.is_set(), "the proxy never saw the COMMIT"
+        assert_problem_503(answer)
+        assert answer.json["outcome"] == "unknown"
+        with engine.connect() as connection:  # it was saved, though the service heard nothing
+            saved = connection.execute(text(
+                "SELECT id FROM placement_requests WHERE case_reference = 'VT-2026-11-22-0042'"
+            )).scalars().all()
+        assert len(saved) == 1
+        # Retrying with the same key answers the first outcome and creates nothing new.
+        retry = client.post("/api/v1/placement-requests", json=case, headers=headers)
+        assert retry.status_code == 201, retry.get_data(as_text=True)
+        assert retry.headers["Idempotent-Replayed"] == "true"
+        assert retry.json["id"] == saved[0]
+    with engine.connect() as connection:
+        count = connection.execute(text("SELECT count(*) FROM placement_requests")).scalar()
+    assert count == 1
+    engine.dispose()
