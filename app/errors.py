@@ -91,11 +91,12 @@ def handle_database_unavailable(error: Exception) -> Response:
     log.error("database unavailable on %s %s: %s", request.method, request.path,
               unavailable_reason(error), exc_info=error if _traceback_allowed(error) else None)
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    outcome_unknown = bool(g.get("commit_outcome_unknown"))
     if is_page_request():
-        response = pages.error_page(503)
+        response = pages.error_page(503, pages.OUTCOME_UNKNOWN if outcome_unknown else None)
         response.headers.update(headers)
         return response
-    if g.get("commit_outcome_unknown"):
+    if outcome_unknown:
         # The connection ended during the COMMIT: the change may have been saved.
         return problems.problem(
             503, "Service unavailable",

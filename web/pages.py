@@ -93,6 +93,10 @@ def _plain_path(text: str) -> bool:
             and all("!" <= character <= "~" for character in text))
 
 
+# The detail of a 503 whose COMMIT may have landed (app.errors).
+OUTCOME_UNKNOWN = "outcome-unknown"
+
+
 def error_page(status: int, detail: str | None = None) -> Response:
     """Render a friendly error page for people."""
     status = status if status in ERROR_TEXTS else (500 if status >= 500 else 400)
@@ -100,6 +104,10 @@ def error_page(status: int, detail: str | None = None) -> Response:
     if status == 400 and detail != "csrf":
         title, text = _("Not accepted"), _("The request could not be read. Go back and try "
                                             "again.")
+    if status == 503 and detail == OUTCOME_UNKNOWN:
+        # The COMMIT may have landed: sending the form again could do it twice.
+        text = _("The connection to the database ended while saving: what you did may have "
+                 "been saved. Look at your overview before you try again.")
     # Service messages are written for integrators, in English; people get our own words.
     return render("error.html", status=status, title=title, text=text)
 

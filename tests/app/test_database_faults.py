@@ -27,6 +27,7 @@ from testbed.live import free_port
 from testbed.lost_reply_proxy import lost_reply_proxy
 from tests.conftest import NIGHT
 from tests.factories import Caller, make_caller, make_location
+from tests.web.helpers import make_person, session_csrf, signed_in
 
 SHORT = DatabaseTimeouts(connect=2, statement=0.5, lock=0.3)
 
@@ -273,4 +274,27 @@ def test_commit_applied_but_its_answer_lost_is_503_unknown_and_the_key_gives_the
     with engine.connect() as connection:
         count = connection.execute(text("SELECT count(*) FROM placement_requests")).scalar()
     assert count == 1
+    engine.dispose()
+
+
+@pytest.mark.postgres_only
+def test_a_page_whose_commit_answer_is_lost_says_it_may_have_been_saved(postgres_url):
+    """A form sent again could do it twice: the page says to look first."""
+    engine = create_database_engine(postgres_url)
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        worker = make_person(session, FrozenClock(NIGHT), "crisis_worker")
+    url = make_url(postgres_url)
+    with lost_reply_proxy(url.host or "127.0.0.1", url.port or 5432) as proxy:
+        client = signed_in(make_app(url.set(host="127.0.0.1", port=proxy.port)
+                                    .render_as_string(hide_password=False)).test_client(),
+                           worker)
+        csrf = session_csrf(client)
+        proxy.arm()
+        answer = client.post("/crisis/aanvragen/nieuw", data={
+            "case_reference": "VT-2026-0043", "origin_region_code": "GM0599",
+            "risk_level": "rood", "danger_place": "Schiedam", "household-adults": "1",
+            "household-children": "0", "csrf_token": csrf})
+        assert proxy.lost.is_set(), "the proxy never saw the COMMIT"
+        assert_unavailable(answer)
+        assert "misschien wel opgeslagen" in answer.get_data(as_text=True)
     engine.dispose()
