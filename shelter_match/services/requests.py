@@ -571,9 +571,14 @@ def lock_open_request(session: Session, request_id: str, *,
 
 
 def view_requests(
-    session: Session, requests: Sequence[PlacementRequest], *, actor: Principal, now: datetime
+    session: Session, requests: Sequence[PlacementRequest], *, actor: Principal, now: datetime,
+    show_phone: bool = True,
 ) -> list[RequestView]:
-    """Return the views of `requests` at `now`, in two queries whatever their number."""
+    """Return the views of `requests` at `now`, in two queries whatever their number.
+
+    `show_phone`: an offer carries its intake line (audited as shown); a list that does not
+    show it (the crisis worker's home page) passes False, so no showing is audited falsely.
+    """
     ids = [r.id for r in requests]
     holds: dict[str, Hold] = {}
     placements: dict[str, str] = {}
@@ -610,7 +615,7 @@ def view_requests(
             status = "offered"
             # The intake line as on a hold: hers only, each showing audited.
             phone = disclose_for_hold(session, hold, request, actor=actor, now=now,
-                                      context="offer")
+                                      context="offer") if show_phone else None
             offer = offer_of(hold, offer_locations[hold.location_id],
                              phone.number if phone else None)
         elif hold is not None:
@@ -626,19 +631,21 @@ def view_requests(
 
 
 def view_request(
-    session: Session, request_id: str, *, actor: Principal, now: datetime
+    session: Session, request_id: str, *, actor: Principal, now: datetime,
+    show_phone: bool = True,
 ) -> RequestView:
-    """Return one request the actor may see, with its status at `now`."""
+    """Return one request the actor may see, with its status at `now` (`show_phone` as for
+    view_requests)."""
     return view_requests(session, [get_request(session, request_id, actor=actor)],
-                         actor=actor, now=now)[0]
+                         actor=actor, now=now, show_phone=show_phone)[0]
 
 
 def list_requests(
     session: Session, *, actor: Principal, now: datetime, status: str | None = None,
-    limit: int = 500,
+    limit: int = 500, show_phone: bool = True,
 ) -> list[RequestView]:
     """Return the requests of the actor's organisation (an admin: all), newest first,
-    filtered by status at now."""
+    filtered by status at now (`show_phone` as for view_requests)."""
     query = select(PlacementRequest).order_by(
         PlacementRequest.created_at.desc(), PlacementRequest.id
     ).limit(limit)
@@ -659,4 +666,5 @@ def list_requests(
             query = query.where(PlacementRequest.status == status, ~is_held)
         else:
             query = query.where(PlacementRequest.status == status)
-    return view_requests(session, list(session.scalars(query)), actor=actor, now=now)
+    return view_requests(session, list(session.scalars(query)), actor=actor, now=now,
+                         show_phone=show_phone)

@@ -313,8 +313,8 @@ def test_options_show_freshness_and_what_would_give_more(client, session, clock)
 
 def test_her_open_requests_poll_with_an_etag_and_show_a_new_offer(client, session, clock):
     """The list the page polls (site.js): 304 while nothing changed, the new list after."""
-    from shelter_match.services import waitlist
-    from tests.factories import make_location, make_request, principal_of
+    from shelter_match.services import intake_phone, waitlist
+    from tests.factories import make_caller, make_location, make_request, principal_of
     from tests.web.helpers import make_person, signed_in
 
     worker = make_person(session, clock, "crisis_worker")
@@ -326,7 +326,9 @@ def test_her_open_requests_poll_with_an_etag_and_show_a_new_offer(client, sessio
     etag = page.split('data-etag="', 1)[1].split('"', 1)[0]
     unchanged = client.get("/crisis/live", headers={"If-None-Match": f'"{etag}"'})
     assert unchanged.status_code == 304 and unchanged.get_data() == b""
-    make_location(session, clock, region_code="GM0344", units=(("A", 2),))
+    place = make_location(session, clock, region_code="GM0344", units=(("A", 2),))
+    intake_phone.set_intake_phone(session, place.id, "050 123 4567", now=clock.now(),
+                                  actor=principal_of(session, make_caller(session, clock, "admin")))
     assert len(waitlist.run_matcher(session, now=clock.now(), force=True).offers) == 1
     session.flush()
     changed = client.get("/crisis/live", headers={"If-None-Match": f'"{etag}"'})
@@ -334,6 +336,18 @@ def test_her_open_requests_poll_with_an_etag_and_show_a_new_offer(client, sessio
     assert changed.headers["ETag"].strip('"') != etag
     assert "Offered until" in changed.get_data(as_text=True) or \
         "Aangeboden tot" in changed.get_data(as_text=True)
+    # The list shows no intake line, so no showing is audited, however often it polls; the
+    # request's page shows it, audited.
+    assert "050 123 4567" not in changed.get_data(as_text=True)
+    shown = select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "intake_phone.disclosed")
+    for _ in range(3):
+        client.get("/crisis/live")
+    client.get("/crisis")
+    assert session.scalar(shown) == 0
+    page = client.get(f"/crisis/aanvragen/{request.id}").get_data(as_text=True)
+    assert "050 123 4567" in page
+    assert session.scalar(shown) == 1
 
 
 def test_the_form_takes_the_childrens_ages_and_a_family_network(client, session, clock):

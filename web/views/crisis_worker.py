@@ -62,8 +62,9 @@ OPEN_STATUSES = ("open", "held", "waiting", "offered")
 
 
 def _my_requests() -> tuple[list[Any], list[Any]]:
+    # The list shows no intake line (the request's page does, audited there).
     views = requests.list_requests(db_session(), actor=current_principal(), now=now(),
-                                   limit=50)
+                                   limit=50, show_phone=False)
     current = [view for view in views if view.status in OPEN_STATUSES]
     closed = [view for view in views if view.status not in OPEN_STATUSES][:10]
     return current, closed
@@ -295,7 +296,9 @@ def request_page(request_id: str):
     """Show one request: its hold with the time left, or the safe options to hold."""
     session = db_session()
     principal = current_principal()
-    view = requests.view_request(session, request_id, actor=principal, now=now())
+    # The intake line is shown (and audited) once, with the hold below.
+    view = requests.view_request(session, request_id, actor=principal, now=now(),
+                                 show_phone=False)
     hold = None
     proposal = None
     why_not: list[str] = []
