@@ -28,8 +28,10 @@ from shelter_match.models import (
     Notification,
     NotificationChannel,
     NotificationDelivery,
+    Organisation,
     PlacementRequest,
     Region,
+    User,
 )
 from shelter_match.services import audit
 from shelter_match.services.auth import Principal
@@ -128,10 +130,20 @@ def validate_audience(session: Session, audience: str) -> None:
 
 @command
 def set_channel(session: Session, audience: str, *, email: str | None, webhook_url: str | None,
-                webhook_secret: str | None, actor: Principal | None, now: datetime
-                ) -> ChannelView:
-    """Set where an audience is told (None clears a channel); audited, secret not logged."""
+                webhook_secret: str | None, actor: Principal | None, now: datetime,
+                keep_webhook_secret: bool = False) -> ChannelView:
+    """Set where an audience is told (None clears a channel); audited, secret not logged.
+
+    `keep_webhook_secret`: a webhook given without a secret keeps the one already set (the
+    admin's page never shows it, so it cannot send it back).
+    """
     validate_audience(session, audience)
+    channel = session.get(NotificationChannel, audience)
+    kept = (keep_webhook_secret and webhook_secret is None and webhook_url is not None
+            and channel is not None and channel.webhook_secret is not None)
+    if kept:
+        assert channel is not None
+        webhook_secret = channel.webhook_secret
     errors: dict[str, list[str]] = {}
     if email is not None and not EMAIL.match(email):
         errors["email"] = ["Not an e-mail address."]
@@ -147,7 +159,6 @@ def set_channel(session: Session, audience: str, *, email: str | None, webhook_u
             f"Use {MIN_SECRET_LENGTH} to {MAX_SECRET_LENGTH} characters."]
     if errors:
         raise ValidationFailed(errors)
-    channel = session.get(NotificationChannel, audience)
     if channel is None:
         channel = NotificationChannel(audience=audience, updated_at=now)
         session.add(channel)
@@ -159,8 +170,37 @@ def set_channel(session: Session, audience: str, *, email: str | None, webhook_u
     session.flush()
     audit.record(session, actor=actor, action="notification_channel.set",
                  object_type="notification_channel", object_id=audience[:36], now=now,
-                 audience=audience, email=bool(email), webhook=bool(webhook_url))
+                 audience=audience, email=bool(email), webhook=bool(webhook_url),
+                 webhook_secret_kept=kept)
     return _view(channel)
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who a channel can be set for, and the name people know it by.
+
+    `kind`: organisation, user (a crisis worker without an organisation), duty_region (its
+    `name` is the region's) or duty_national (no name). The words belong to the pages.
+    """
+
+    key: str
+    kind: str
+    name: str
+
+
+def audiences(session: Session) -> list[Audience]:
+    """Return every audience a channel can be set for: organisations, crisis workers on
+    their own, each region's duty and the national duty."""
+    found = [Audience(f"organisation:{organisation.id}", "organisation", organisation.name)
+             for organisation in session.scalars(select(Organisation).order_by(
+                 Organisation.name))]
+    found += [Audience(f"user:{user.id}", "user", user.name) for user in session.scalars(
+        select(User).where(User.role == "crisis_worker", User.organisation_id.is_(None),
+                           User.disabled_at.is_(None)).order_by(User.name))]
+    found += [Audience(duty_audience(region.code), "duty_region", region.name)
+              for region in session.scalars(select(Region).order_by(Region.name))]
+    found.append(Audience(duty_audience(None), "duty_national", ""))
+    return found
 
 
 def get_channel(session: Session, audience: str) -> ChannelView:

@@ -19,7 +19,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shelter_match.errors import ValidationFailed
-from shelter_match.models import DeliveryAttempt, Notification, NotificationDelivery
+from shelter_match.models import (
+    DeliveryAttempt,
+    Notification,
+    NotificationChannel,
+    NotificationDelivery,
+)
 from shelter_match.services import delivery, escalation, notifications
 from tests.factories import make_caller, make_location, make_request
 
@@ -259,3 +264,38 @@ def test_unknown_audiences_are_refused(session, clock, audience):
         notifications.set_channel(session, audience, email="a@example.org", webhook_url=None,
                                   webhook_secret=None, actor=None, now=clock.now())
     assert "audience" in refused.value.errors
+
+
+def test_a_webhook_may_keep_its_secret_when_asked(session, clock):
+    notifications.set_channel(session, "duty:GM0599", email=None,
+                              webhook_url="https://rotterdam.example/hook",
+                              webhook_secret=SECRET, actor=None, now=clock.now())
+    view = notifications.set_channel(session, "duty:GM0599", email=None,
+                                     webhook_url="https://rotterdam.example/v2",
+                                     webhook_secret=None, keep_webhook_secret=True,
+                                     actor=None, now=clock.now())
+    assert view.has_webhook_secret
+    assert session.get(NotificationChannel, "duty:GM0599").webhook_secret == SECRET
+    # Without a secret to keep, a webhook still needs one; and by default none is kept.
+    for audience, keep in (("duty:national", True), ("duty:GM0599", False)):
+        with pytest.raises(ValidationFailed) as refused:
+            notifications.set_channel(session, audience, email=None,
+                                      webhook_url="https://example.org/hook",
+                                      webhook_secret=None, keep_webhook_secret=keep,
+                                      actor=None, now=clock.now())
+        assert "webhook_secret" in refused.value.errors
+
+
+def test_audiences_name_organisations_lone_workers_and_each_duty(session, clock):
+    in_organisation = make_caller(session, clock, "crisis_worker", organisation="VT Rijnmond")
+    alone = make_caller(session, clock, "crisis_worker")
+    found = {audience.key: audience for audience in notifications.audiences(session)}
+    organisation = f"organisation:{in_organisation.user.organisation_id}"
+    assert (found[organisation].kind, found[organisation].name) == ("organisation",
+                                                                    "VT Rijnmond")
+    assert found[f"user:{alone.user.id}"].name == alone.user.name
+    assert f"user:{in_organisation.user.id}" not in found
+    assert (found["duty:GM0599"].kind, found["duty:GM0599"].name) == ("duty_region",
+                                                                      "Rotterdam")
+    assert found["duty:national"].kind == "duty_national"
+    assert len([a for a in found.values() if a.kind == "duty_region"]) == 35
