@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
     """Register the pages, their sessions, CSRF protection and translations."""
     from web.views import (
         admin,
+        admin_channels,
         admin_regions,
         admin_signals,
         coordinator,
@@ -38,6 +39,6 @@ def init_app(app: Flask) -> None:
     site.register_blueprint(auth.blp)
     site.register_blueprint(i18n.blp)
     for module in (crisis_worker, coordinator, reviewer, admin, admin_regions, admin_signals,
-                   duty):
+                   admin_channels, duty):
         site.register_blueprint(module.blp)
     app.register_blueprint(site)

@@ -85,6 +85,17 @@ OUTCOMES = {
     "other": _l("Other"),
 }
 
+# What a notification tells of, and how it is sent (the delivery log).
+NOTIFICATION_EVENTS = {
+    "offer_made": _l("Offer made"),
+    "escalation": _l("Escalation"),
+    "no_show": _l("Did not come"),
+}
+NOTIFICATION_CHANNELS = {
+    "email": _l("E-mail"),
+    "webhook": _l("Webhook"),
+}
+
 
 def exclusion(reason: str, count: int) -> str:
     """Return one line of why locations were not proposed, in plain words."""

@@ -25,6 +25,7 @@ MENUS = {
               ("web.admin.policy", _l("Policy")),
               ("web.admin_regions.home", _l("Regions")),
               ("web.admin_signals.home", _l("Signals")),
+              ("web.admin_channels.home", _l("Notifications")),
               ("web.reviewer.home", _l("Solidarity")),
               ("web.duty.home", _l("Duty"))),
 }
