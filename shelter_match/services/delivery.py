@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
 import smtplib
 import urllib.error
@@ -239,7 +240,9 @@ def _attempt(item: Outgoing, mail: MailSettings, now: datetime) -> str | None:
             send_webhook(item, now)
     except urllib.error.HTTPError as error:
         return f"webhook answered {error.code}"
-    except (OSError, smtplib.SMTPException) as error:
+    except (OSError, smtplib.SMTPException, http.client.HTTPException, ValueError) as error:
+        # HTTPException and ValueError: a URL the sender cannot use (a channel set before
+        # set_channel refused it); logged and retried, never the end of the batch.
         return f"{type(error).__name__}: {str(error)[:200]}"
     return None
 

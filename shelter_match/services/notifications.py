@@ -128,6 +128,21 @@ def validate_audience(session: Session, audience: str) -> None:
         raise ValidationFailed({"audience": [f"Unknown region code {audience[5:]!r}."]})
 
 
+def _is_webhook_url(url: str) -> bool:
+    """Return whether `url` is one the sender can POST to: http(s), a host, a numeric port.
+
+    A port that is not a number would make the sender fail on every attempt with an error
+    it does not expect; credentials in the URL would be shown on the admin's page.
+    """
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return False
+    return (parts.scheme in ("https", "http") and bool(parts.hostname) and len(url) <= 500
+            and parts.username is None and parts.password is None)
+
+
 @command
 def set_channel(session: Session, audience: str, *, email: str | None, webhook_url: str | None,
                 webhook_secret: str | None, actor: Principal | None, now: datetime,
@@ -148,9 +163,9 @@ def set_channel(session: Session, audience: str, *, email: str | None, webhook_u
     if email is not None and not EMAIL.match(email):
         errors["email"] = ["Not an e-mail address."]
     if webhook_url is not None:
-        parts = urlsplit(webhook_url)
-        if parts.scheme not in ("https", "http") or not parts.hostname or len(webhook_url) > 500:
-            errors["webhook_url"] = ["Use an http(s) URL of at most 500 characters."]
+        if not _is_webhook_url(webhook_url):
+            errors["webhook_url"] = ["Use an http(s) URL of at most 500 characters, without a "
+                                     "user name or password."]
         elif webhook_secret is None:
             errors["webhook_secret"] = ["A webhook needs a secret to sign with."]
     if webhook_secret is not None and not (

@@ -247,6 +247,9 @@ def test_escalate_now_puts_its_notification_in_the_outbox_once(session, clock, r
 @pytest.mark.parametrize(("kwargs", "field"), [
     ({"email": "geen-adres"}, "email"),
     ({"webhook_url": "ftp://example.org/x", "webhook_secret": SECRET}, "webhook_url"),
+    ({"webhook_url": "https://example.org:poort/x", "webhook_secret": SECRET}, "webhook_url"),
+    ({"webhook_url": "https://wie:wachtwoord@example.org/x", "webhook_secret": SECRET},
+     "webhook_url"),
     ({"webhook_url": "https://example.org/x"}, "webhook_secret"),
     ({"webhook_url": "https://example.org/x", "webhook_secret": "kort"}, "webhook_secret"),
 ])
@@ -299,3 +302,16 @@ def test_audiences_name_organisations_lone_workers_and_each_duty(session, clock)
                                                                       "Rotterdam")
     assert found["duty:national"].kind == "duty_national"
     assert len([a for a in found.values() if a.kind == "duty_region"]) == 35
+
+
+def test_a_webhook_url_the_sender_cannot_use_is_logged_not_raised(session, clock, sessions):
+    # Set before set_channel refused such URLs: the attempt fails and is logged, and the
+    # batch goes on.
+    session.add(NotificationChannel(audience="duty:GM0599", webhook_url="http://127.0.0.1:x/",
+                                    webhook_secret=SECRET, updated_at=clock.now()))
+    escalated_request(session, clock)
+    escalation.enqueue_due(session, now=clock.now())
+    session.flush()
+    result = delivery.deliver_due(sessions, now=clock.now, mail=delivery.MailSettings(None))
+    assert (result.delivered, result.failed) == (0, 1)
+    assert "InvalidURL" in attempts(session)[0].detail

@@ -79,6 +79,7 @@ def test_the_secret_never_appears_on_any_page(app, client, session, clock):
 @pytest.mark.parametrize(("changes", "field", "words"), [
     ({"email": "geen-adres"}, "email", "Vul een e-mailadres in"),
     ({"webhook_url": "ftp://rotterdam.example/hook"}, "webhook_url", "Vul een webadres in"),
+    ({"webhook_url": "https://rotterdam.example:x/"}, "webhook_url", "Vul een webadres in"),
     ({"webhook_secret": "kort"}, "webhook_secret", "Vul een geheim in van 32"),
     ({"audience": "organisation:bestaat-niet"}, "audience", "Kies uit de lijst"),
     ({"audience": "iedereen"}, "audience", "Kies uit de lijst"),

@@ -25,8 +25,9 @@ CHANNEL_HINTS = {
     "audience": _l("Choose who is told from the list."),
     "email": _l("Fill in an e-mail address, like achterwacht@gemeente.example, or leave it "
                 "empty."),
-    "webhook_url": _l("Fill in a web address that starts with https:// (or http://), of at "
-                      "most 500 characters, or leave it empty."),
+    "webhook_url": _l("Fill in a web address that starts with https:// (or http://), "
+                      "without a user name or password, of at most 500 characters, or leave "
+                      "it empty."),
     "webhook_secret": _l("Fill in a secret of %(low)d to %(high)d characters; a new webhook "
                          "needs one.", low=notifications.MIN_SECRET_LENGTH,
                          high=notifications.MAX_SECRET_LENGTH),
