@@ -231,6 +231,17 @@ def test_admin_pages_create_a_location_and_edit_the_policy(visit, site):
     tap(page.locator("form[action='/beheer/beleid'] button.primary"))
     assert page.locator("#hold_minutes").input_value() == "30"
 
+    # Where the region's duty officers are told: set on the page, the secret never shown.
+    page.goto(admin.url("/beheer/meldingen"))
+    page.select_option("#audience", "duty:GM0363")
+    page.fill("#email", "achterwacht@amsterdam.example")
+    page.fill("#webhook_url", "https://hooks.amsterdam.example/shelter-match")
+    page.fill("#webhook_secret", "s" * 40)
+    tap(page.locator("form[action='/beheer/meldingen/kanaal'] button.primary"))
+    assert "achterwacht@amsterdam.example" in page.content()
+    assert "s" * 40 not in page.content()
+    admin.check("admin-channels")
+
 
 def test_a_wrong_password_and_a_missing_csrf_token_are_refused(visit, site):
     stranger = visit()
