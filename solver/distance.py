@@ -41,26 +41,32 @@ LAMBERT_SAFETY_MARGIN = FLATTENING**2
 LOWER_BOUND_SPHERE_RADIUS_M = SEMI_MAJOR_AXIS_M * (1 - ECCENTRICITY_SQUARED)
 
 
-def safe_distance_m(lat: float, lon: float, lats: ArrayLike, lons: ArrayLike) -> FloatArray:
+def safe_distance_m(lat: ArrayLike, lon: ArrayLike, lats: ArrayLike, lons: ArrayLike
+                    ) -> FloatArray:
     """Return metres from (lat, lon) to each (lats, lons), never more than the geodesic.
 
     Accurate (within ~0.002 %) when both points lie in the domain lat 50.5-53.8,
-    lon 3.0-7.5; elsewhere a cruder lower bound (within ~1 %).
+    lon 3.0-7.5; elsewhere a cruder lower bound (within ~1 %). The arguments broadcast
+    like numpy's: a column of start points against a row of end points gives every pair.
     """
-    lats, lons = np.broadcast_arrays(
-        np.asarray(lats, dtype=np.float64), np.asarray(lons, dtype=np.float64)
-    )
-    in_domain = _in_domain(lat, lon) & _in_domain(lats, lons)
+    points = [np.asarray(value, dtype=np.float64) for value in (lat, lon, lats, lons)]
+    in_domain = _in_domain(points[0], points[1]) & _in_domain(points[2], points[3])
     if np.all(in_domain):  # the usual case: one vectorised pass
-        return _lambert_m(lat, lon, lats, lons) * (1 - LAMBERT_SAFETY_MARGIN)
-    metres = _sphere_m(lat, lon, lats, lons, LOWER_BOUND_SPHERE_RADIUS_M)
-    if np.any(in_domain):
-        inside = _lambert_m(lat, lon, lats[in_domain], lons[in_domain])
-        metres[in_domain] = inside * (1 - LAMBERT_SAFETY_MARGIN)
+        # Unbroadcast, so that what depends on one point only is computed once per point.
+        return _lambert_m(*points) * (1 - LAMBERT_SAFETY_MARGIN)
+    # Some pairs leave the domain: the sphere there, Lambert's formula (and its warnings,
+    # e.g. for antipodes) only where it is used.
+    with np.errstate(all="ignore"):
+        metres = _lambert_m(*points) * (1 - LAMBERT_SAFETY_MARGIN)
+    outside = ~np.broadcast_to(in_domain, metres.shape)
+    a_lat, a_lon, b_lat, b_lon = (np.broadcast_to(point, metres.shape)[outside]
+                                  for point in points)
+    metres[outside] = _sphere_m(a_lat, a_lon, b_lat, b_lon, LOWER_BOUND_SPHERE_RADIUS_M)
     return metres
 
 
-def safe_distance_km(lat: float, lon: float, lats: ArrayLike, lons: ArrayLike) -> FloatArray:
+def safe_distance_km(lat: ArrayLike, lon: ArrayLike, lats: ArrayLike, lons: ArrayLike
+                     ) -> FloatArray:
     """Return kilometres (floats) from (lat, lon) to each point, never more than the geodesic.
 
     Domain of the accurate formula: lat 50.5-53.8, lon 3.0-7.5 (see safe_distance_m).
@@ -104,13 +110,14 @@ def _haversine(lat1: FloatArray, lon1: FloatArray, lat2: FloatArray, lon2: Float
     return np.asarray(np.clip(h, 0.0, 1.0), dtype=np.float64)
 
 
-def _sphere_m(lat: float, lon: float, lats: FloatArray, lons: FloatArray, radius: float
-              ) -> FloatArray:
+def _sphere_m(lat: FloatArray, lon: FloatArray, lats: FloatArray, lons: FloatArray,
+              radius: float) -> FloatArray:
     h = _haversine(np.radians(lat), np.radians(lon), np.radians(lats), np.radians(lons))
     return np.asarray(radius * 2 * np.arcsin(np.sqrt(h)), dtype=np.float64)
 
 
-def _lambert_m(lat: float, lon: float, lats: FloatArray, lons: FloatArray) -> FloatArray:
+def _lambert_m(lat: FloatArray, lon: FloatArray, lats: FloatArray, lons: FloatArray
+               ) -> FloatArray:
     """Return Lambert's ellipsoidal distance (metres), accurate to <1 m over hundreds of km."""
     # Reduced (parametric) latitudes turn the ellipsoid problem into one on the sphere.
     beta1 = np.arctan((1 - FLATTENING) * np.tan(np.radians(lat)))

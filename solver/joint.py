@@ -20,8 +20,8 @@ from ortools.graph.python import min_cost_flow
 from solver.distance import whole_km
 from solver.model import Assignment, Case, FreeUnit, JointAssignment, Rules
 from solver.network import Network
-from solver.ranking import location_costs
-from solver.rules import fitting_classes, screen
+from solver.ranking import location_costs_all
+from solver.rules import fitting_classes_all, screen_all
 from solver.vocabulary import LEVEL_RANK, LEVELS
 
 SOURCE, SINK = 0, 1
@@ -64,41 +64,22 @@ def assign_jointly(
     # kept from it; the rest of its class stays one slot.
     declined = declined or {}
     slots = _slots(network, frozenset().union(*declined.values()) if declined else frozenset())
-    # Each case's fitting slots, with the cost of a unit of each.
-    screenings = [screen(case, network, rules) for case in cases]
-    fits, costs = [], []
-    for case, screening in zip(cases, screenings, strict=True):
-        fitting = fitting_classes(case, network, screening)[slots.class_of]
-        refused = declined.get(case.id)
-        if refused:
-            fitting &= np.array([unit not in refused for unit in slots.unit_id], dtype=np.bool_)
-        classes = np.flatnonzero(fitting)
-        per_location = location_costs(case, network, rules, screening, intake_by_region)
-        of = slots.class_of[classes]
-        spare_beds = network.class_beds[of] - case.household_size
-        cost = per_location[network.class_location[of]] + spare_beds * rules.weights.spare_bed
-        # Cheapest first, ties by slot order (location id, beds), which does not depend on
-        # the order of the input: the pruning below and so the result stay deterministic.
-        order = np.lexsort((classes, cost))
-        fits.append(classes[order])
-        costs.append(cost[order])
+    # Each case's fitting slots, with the cost of a unit of each: a row per case, a column
+    # per slot, all cases screened in one pass.
+    screenings = screen_all(cases, network, rules)
+    fitting = fitting_classes_all(cases, network, screenings)[:, slots.class_of]
+    _keep_declined_away(fitting, cases, declined, slots)
+    at = network.class_location[slots.class_of]
+    household_size = np.array([case.household_size for case in cases], np.int64)
+    spare_beds = network.class_beds[slots.class_of] - household_size[:, None]
+    cost = (location_costs_all(cases, network, rules, screenings, intake_by_region)[:, at]
+            + spare_beds * rules.weights.spare_bed)
+    fits_somewhere: NDArray[np.bool_] = np.asarray(fitting.any(axis=1), dtype=np.bool_)
 
-    # Prune each case to its cheapest classes that together hold at least k units, where k
-    # is the number of cases that fit anywhere. This keeps an optimum: if an optimal
-    # assignment gave a case a unit outside them, the at most k - 1 other placed cases hold
-    # at most k - 1 units, so one unit in the kept classes is free; moving the case there
-    # places the same cases and costs no more.
-    k = sum(1 for classes in fits if len(classes))
-    for c, classes in enumerate(fits):
-        held = np.cumsum(slots.size[classes])
-        keep = int(np.searchsorted(held, k, side="left")) + 1
-        fits[c], costs[c] = classes[:keep], costs[c][:keep]
-
-    # Variables: one arc per (case, kept class), flow 1 when the case takes a unit of it.
-    nothing = np.empty(0, np.int64)
-    arc_case = np.concatenate([nothing, *(np.full(len(f), c) for c, f in enumerate(fits))])
-    arc_class = np.concatenate([nothing, *fits])
-    arc_cost = np.concatenate([nothing, *costs])
+    # Variables: one arc per (case, kept slot), flow 1 when the case takes a unit of it.
+    arc_case, arc_class = _cheapest_slots(fitting, cost, slots.size,
+                                          int(np.count_nonzero(fits_somewhere)))
+    arc_cost = cost[arc_case, arc_class]
     used_classes = np.unique(arc_class)
     case_nodes = 2 + np.arange(len(cases))
     class_nodes = 2 + len(cases) + np.arange(len(used_classes))
@@ -110,7 +91,9 @@ def assign_jointly(
     # sets of cases that can be placed together form a (transversal) matroid, so the least
     # priority among them is what placing rood first, then oranje, then groen gives (greedy
     # optimality): the most rood cases, then the most oranje ones.
-    step = 1 + sum(int(cost.max()) for cost in costs if len(cost))
+    most = np.zeros(len(cases), np.int64)
+    np.maximum.at(most, arc_case, arc_cost)  # each case's dearest arc
+    step = 1 + sum(most.tolist())
     top = len(LEVELS) - 1
     if seniority is None:
         priority = [(top - LEVEL_RANK[case.risk_level]) * step for case in cases]
@@ -158,30 +141,35 @@ def assign_jointly(
 
     # Read back: hand out the units of each slot in unit-id order, cases in input order.
     taken = np.flatnonzero(flow.flows(np.asarray(case_arcs)) > 0)
-    chosen = {int(arc_case[a]): (int(arc_class[a]), int(arc_cost[a])) for a in taken}
+    placed = arc_case[taken]
+    at_location = network.class_location[slots.class_of[arc_class[taken]]]
+    danger_km = whole_km(screenings.danger_m[placed, at_location]).tolist()
+    travel_km = whole_km(screenings.travel_m[placed, at_location]).tolist()
+    chosen = {c: (j, unit_cost, danger, travel) for c, j, unit_cost, danger, travel in zip(
+        placed.tolist(), arc_class[taken].tolist(), arc_cost[taken].tolist(), danger_km,
+        travel_km, strict=True)}
     handed_out: dict[int, Iterator[FreeUnit]] = {}
     singled = frozenset(unit for unit in slots.unit_id if unit is not None)
     assignments = []
-    for c, (case, screening) in enumerate(zip(cases, screenings, strict=True)):
+    for c, case in enumerate(cases):
         if c not in chosen:
-            reason = "units_needed_by_others" if len(fits[c]) else "no_feasible_unit"
+            reason = "units_needed_by_others" if fits_somewhere[c] else "no_feasible_unit"
             assignments.append(Assignment(case.id, None, None, None, None, None, reason))
             continue
-        j, unit_cost = chosen[c]
+        j, unit_cost, danger, travel = chosen[c]
         if j not in handed_out:
             members = network.class_units(int(slots.class_of[j]))
             one = slots.unit_id[j]
             handed_out[j] = iter([unit for unit in members if unit.id == one] if one else
                                  [unit for unit in members if unit.id not in singled])
         unit = next(handed_out[j])
-        at = int(network.class_location[slots.class_of[j]])
         assignments.append(
             Assignment(
                 case_id=case.id,
                 unit_id=unit.id,
                 location_id=unit.location_id,
-                distance_from_danger_km=int(whole_km(screening.danger_m[at])),
-                travel_km=int(whole_km(screening.travel_m[at])),
+                distance_from_danger_km=danger,
+                travel_km=travel,
                 cost=unit_cost,
                 reason=None,
             )
@@ -189,8 +177,55 @@ def assign_jointly(
     return JointAssignment(
         assignments=tuple(assignments),
         placed=len(chosen),
-        total_cost=sum(cost for _, cost in chosen.values()),
+        total_cost=sum(unit_cost for _, unit_cost, _, _ in chosen.values()),
     )
+
+
+def _keep_declined_away(fitting: NDArray[np.bool_], cases: Sequence[Case],
+                        declined: Mapping[str, frozenset[str]], slots: _Slots) -> None:
+    """Mark in `fitting` that no case may take the slot of a unit she declined."""
+    slot_of_unit = {unit: j for j, unit in enumerate(slots.unit_id) if unit is not None}
+    for c, case in enumerate(cases):
+        refused = declined.get(case.id)
+        if refused:
+            fitting[c, [slot_of_unit[unit] for unit in refused if unit in slot_of_unit]] = False
+
+
+def _cheapest_slots(fitting: NDArray[np.bool_], cost: NDArray[np.int64],
+                    size: NDArray[np.int64], k: int
+                    ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Return the arcs (case, slot) to keep: each case's cheapest fitting slots.
+
+    Prune each case to its cheapest slots that together hold at least k units, where k is
+    the number of cases that fit anywhere. This keeps an optimum: if an optimal assignment
+    gave a case a unit outside them, the at most k - 1 other placed cases hold at most
+    k - 1 units, so one unit in the kept slots is free; moving the case there places the
+    same cases and costs no more.
+
+    The arcs come case by case, cheapest first, ties by slot order (location id, beds),
+    which does not depend on the order of the input: the pruning and so the result stay
+    deterministic.
+    """
+    cases, slots = fitting.shape
+    if not cases or not slots or not k:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    # One key per (case, slot) orders by cost, then slot; a slot she does not fit comes last.
+    if int(cost.max()) >= np.iinfo(np.int64).max // slots - 1:
+        raise OverflowError("costs too large for the joint assignment")
+    last = np.iinfo(np.int64).max
+    key = np.where(fitting, cost * slots + np.arange(slots), last)
+    # At most k slots are kept (each holds a unit), so only the k cheapest need sorting.
+    if k < slots:
+        cheapest = np.argpartition(key, k - 1, axis=1)[:, :k]
+    else:
+        cheapest = np.broadcast_to(np.arange(slots), key.shape)
+    order = np.take_along_axis(
+        cheapest, np.argsort(np.take_along_axis(key, cheapest, axis=1), axis=1), axis=1)
+    # Keep a slot while the cheaper fitting slots before it hold fewer than k units.
+    units = np.where(np.take_along_axis(key, order, axis=1) != last, size[order], 0)
+    keep = (units > 0) & (np.cumsum(units, axis=1) - units < k)
+    case, position = np.nonzero(keep)  # case by case, cheapest first
+    return case.astype(np.int64), order[case, position].astype(np.int64)
 
 
 class _Slots(NamedTuple):
@@ -205,11 +240,11 @@ def _slots(network: Network, singled: frozenset[str]) -> _Slots:
         return _Slots(np.arange(len(network.class_size), dtype=np.int64),
                       network.class_size.astype(np.int64), [None] * len(network.class_size))
     # Only the classes that hold a singled unit are split; the others stay as they are.
-    split_classes: set[int] = set()
-    for j in range(len(network.class_size)):
-        start, end = int(network.class_start[j]), int(network.class_start[j + 1])
-        if any(network.units[m].id in singled for m in network.class_members[start:end].tolist()):
-            split_classes.add(j)
+    class_of_unit = np.empty(len(network.units), np.int64)
+    class_of_unit[network.class_members] = np.repeat(np.arange(len(network.class_size)),
+                                                     network.class_size)
+    split_classes = {int(class_of_unit[m]) for m, unit in enumerate(network.units)
+                     if unit.id in singled}
     class_of: list[int] = []
     size: list[int] = []
     unit_id: list[str | None] = []
