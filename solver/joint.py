@@ -71,19 +71,22 @@ def assign_jointly(
     _keep_declined_away(fitting, cases, declined, slots)
     at = network.class_location[slots.class_of]
     household_size = np.array([case.household_size for case in cases], np.int64)
-    spare_beds = network.class_beds[slots.class_of] - household_size[:, None]
-    cost = (location_costs_all(cases, network, rules, screenings, intake_by_region)[:, at]
-            + spare_beds * rules.weights.spare_bed)
+    spare_bed = rules.weights.spare_bed
+    # The cost of a unit: its location's, plus its spare beds (beds - household) at a price.
+    cost = location_costs_all(cases, network, rules, screenings, intake_by_region)[:, at]
+    cost += network.class_beds[slots.class_of] * spare_bed  # in place: 500 x 5,000 is big
+    cost -= household_size[:, None] * spare_bed
     fits_somewhere: NDArray[np.bool_] = np.asarray(fitting.any(axis=1), dtype=np.bool_)
 
     # Variables: one arc per (case, kept slot), flow 1 when the case takes a unit of it.
-    arc_case, arc_class = _cheapest_slots(fitting, cost, slots.size,
-                                          int(np.count_nonzero(fits_somewhere)))
-    arc_cost = cost[arc_case, arc_class]
-    used_classes = np.unique(arc_class)
+    arc_case, arc_class, arc_cost = _cheapest_slots(
+        fitting, cost, slots.size, int(np.count_nonzero(fits_somewhere)))
+    used_classes = np.flatnonzero(np.bincount(arc_class, minlength=len(slots.size)))
     case_nodes = 2 + np.arange(len(cases))
     class_nodes = 2 + len(cases) + np.arange(len(used_classes))
-    arc_class_node = class_nodes[np.searchsorted(used_classes, arc_class)]
+    node_of_class = np.zeros(len(slots.size), np.int64)
+    node_of_class[used_classes] = class_nodes
+    arc_class_node = node_of_class[arc_class]
 
     # Objective: the cost of each case arc, plus risk priority on the arc from the source into
     # each case, `step` per level below rood. Every total cost is below `step`, so no saving
@@ -193,8 +196,8 @@ def _keep_declined_away(fitting: NDArray[np.bool_], cases: Sequence[Case],
 
 def _cheapest_slots(fitting: NDArray[np.bool_], cost: NDArray[np.int64],
                     size: NDArray[np.int64], k: int
-                    ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """Return the arcs (case, slot) to keep: each case's cheapest fitting slots.
+                    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """Return the arcs (case, slot, cost) to keep: each case's cheapest fitting slots.
 
     Prune each case to its cheapest slots that together hold at least k units, where k is
     the number of cases that fit anywhere. This keeps an optimum: if an optimal assignment
@@ -204,28 +207,36 @@ def _cheapest_slots(fitting: NDArray[np.bool_], cost: NDArray[np.int64],
 
     The arcs come case by case, cheapest first, ties by slot order (location id, beds),
     which does not depend on the order of the input: the pruning and so the result stay
-    deterministic.
+    deterministic. `cost` (a row per case, a column per slot) is overwritten: it becomes
+    the sort key in place, which spares copies of a large matrix.
     """
     cases, slots = fitting.shape
+    nothing = np.empty(0, np.int64)
     if not cases or not slots or not k:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
+        return nothing, nothing, nothing
     # One key per (case, slot) orders by cost, then slot; a slot she does not fit comes last.
-    if int(cost.max()) >= np.iinfo(np.int64).max // slots - 1:
-        raise OverflowError("costs too large for the joint assignment")
     last = np.iinfo(np.int64).max
-    key = np.where(fitting, cost * slots + np.arange(slots), last)
+    if int(cost.max()) >= last // slots - 1:
+        raise OverflowError("costs too large for the joint assignment")
+    key = cost
+    key *= slots
+    key += np.arange(slots)
+    key[~fitting] = last
     # At most k slots are kept (each holds a unit), so only the k cheapest need sorting.
     if k < slots:
         cheapest = np.argpartition(key, k - 1, axis=1)[:, :k]
     else:
         cheapest = np.broadcast_to(np.arange(slots), key.shape)
-    order = np.take_along_axis(
-        cheapest, np.argsort(np.take_along_axis(key, cheapest, axis=1), axis=1), axis=1)
+    rows = np.arange(cases)[:, None]
+    cheapest_keys = key[rows, cheapest]
+    by_key = np.argsort(cheapest_keys, axis=1)
+    order, ordered_keys = cheapest[rows, by_key], cheapest_keys[rows, by_key]
     # Keep a slot while the cheaper fitting slots before it hold fewer than k units.
-    units = np.where(np.take_along_axis(key, order, axis=1) != last, size[order], 0)
+    units = np.where(ordered_keys != last, size[order], 0)
     keep = (units > 0) & (np.cumsum(units, axis=1) - units < k)
     case, position = np.nonzero(keep)  # case by case, cheapest first
-    return case.astype(np.int64), order[case, position].astype(np.int64)
+    return (case.astype(np.int64), order[case, position].astype(np.int64),
+            ordered_keys[case, position] // slots)
 
 
 class _Slots(NamedTuple):
