@@ -58,18 +58,23 @@ def safe_distance_m(lat: ArrayLike, lon: ArrayLike, lats: ArrayLike, lons: Array
     """
     points = [np.asarray(value, dtype=np.float64) for value in (lat, lon, lats, lons)]
     in_domain = _in_domain(points[0], points[1]) & _in_domain(points[2], points[3])
+    # Unbroadcast, so that what depends on one point only is computed once per point.
     if np.all(in_domain):  # the usual case: one vectorised pass
-        # Unbroadcast, so that what depends on one point only is computed once per point.
-        return _by_rows(points, lambda *block: _lambert_m(*block) * (1 - LAMBERT_SAFETY_MARGIN))
+        return _by_rows(points, _shrunk_lambert_m)
     # Some pairs leave the domain: the sphere there, Lambert's formula (and its warnings,
     # e.g. for antipodes) only where it is used.
     with np.errstate(all="ignore"):
-        metres = _lambert_m(*points) * (1 - LAMBERT_SAFETY_MARGIN)
+        metres = _by_rows(points, _shrunk_lambert_m)
     outside = ~np.broadcast_to(in_domain, metres.shape)
     a_lat, a_lon, b_lat, b_lon = (np.broadcast_to(point, metres.shape)[outside]
                                   for point in points)
     metres[outside] = _sphere_m(a_lat, a_lon, b_lat, b_lon, LOWER_BOUND_SPHERE_RADIUS_M)
     return metres
+
+
+def _shrunk_lambert_m(*points: FloatArray) -> FloatArray:
+    """Return Lambert's distance less the safety margin: a lower bound inside the domain."""
+    return _lambert_m(*points) * (1 - LAMBERT_SAFETY_MARGIN)
 
 
 def _by_rows(points: list[FloatArray], compute: Callable[..., FloatArray]) -> FloatArray:
