@@ -69,18 +69,14 @@ def assign_jointly(
     screenings = screen_all(cases, network, rules)
     fitting = fitting_classes_all(cases, network, screenings)[:, slots.class_of]
     _keep_declined_away(fitting, cases, declined, slots)
-    at = network.class_location[slots.class_of]
-    household_size = np.array([case.household_size for case in cases], np.int64)
-    spare_bed = rules.weights.spare_bed
-    # The cost of a unit: its location's, plus its spare beds (beds - household) at a price.
-    cost = location_costs_all(cases, network, rules, screenings, intake_by_region)[:, at]
-    cost += network.class_beds[slots.class_of] * spare_bed  # in place: 500 x 5,000 is big
-    cost -= household_size[:, None] * spare_bed
+    key = _cost_keys(location_costs_all(cases, network, rules, screenings, intake_by_region),
+                     np.array([case.household_size for case in cases], np.int64),
+                     network, slots, rules.weights.spare_bed)
     fits_somewhere: NDArray[np.bool_] = np.asarray(fitting.any(axis=1), dtype=np.bool_)
 
     # Variables: one arc per (case, kept slot), flow 1 when the case takes a unit of it.
     arc_case, arc_class, arc_cost = _cheapest_slots(
-        fitting, cost, slots.size, int(np.count_nonzero(fits_somewhere)))
+        fitting, key, slots.size, int(np.count_nonzero(fits_somewhere)))
     used_classes = np.flatnonzero(np.bincount(arc_class, minlength=len(slots.size)))
     case_nodes = 2 + np.arange(len(cases))
     class_nodes = 2 + len(cases) + np.arange(len(used_classes))
@@ -194,7 +190,28 @@ def _keep_declined_away(fitting: NDArray[np.bool_], cases: Sequence[Case],
             fitting[c, [slot_of_unit[unit] for unit in refused if unit in slot_of_unit]] = False
 
 
-def _cheapest_slots(fitting: NDArray[np.bool_], cost: NDArray[np.int64],
+def _cost_keys(per_location: NDArray[np.int64], household_size: NDArray[np.int64],
+               network: Network, slots: _Slots, spare_bed: int) -> NDArray[np.int64]:
+    """Return, per case and slot, `cost * slots + slot`: the cost of a unit, ties by slot.
+
+    A unit costs its location's cost plus its spare beds (beds - household) at a price. The
+    key orders by cost, then slot order, in one integer; it is built with as few passes over
+    the cases x slots matrix (500 x 5,000 in the matcher's worst case) as the sum allows:
+    what depends on the case alone is added per location, what depends on the slot alone
+    per slot.
+    """
+    count = len(slots.size)
+    beds = network.class_beds[slots.class_of]
+    most = int(per_location.max(initial=0)) + int(beds.max(initial=0)) * spare_bed
+    if most >= np.iinfo(np.int64).max // max(count, 1) - 1:
+        raise OverflowError("costs too large for the joint assignment")
+    per_case_location = (per_location - household_size[:, None] * spare_bed) * count
+    key = per_case_location[:, network.class_location[slots.class_of]]
+    key += beds * spare_bed * count + np.arange(count)
+    return np.asarray(key, dtype=np.int64)
+
+
+def _cheapest_slots(fitting: NDArray[np.bool_], key: NDArray[np.int64],
                     size: NDArray[np.int64], k: int
                     ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
     """Return the arcs (case, slot, cost) to keep: each case's cheapest fitting slots.
@@ -207,21 +224,15 @@ def _cheapest_slots(fitting: NDArray[np.bool_], cost: NDArray[np.int64],
 
     The arcs come case by case, cheapest first, ties by slot order (location id, beds),
     which does not depend on the order of the input: the pruning and so the result stay
-    deterministic. `cost` (a row per case, a column per slot) is overwritten: it becomes
-    the sort key in place, which spares copies of a large matrix.
+    deterministic. `key` is _cost_keys'; it is overwritten (a slot a case does not fit
+    becomes the largest key), which spares a copy of a large matrix.
     """
     cases, slots = fitting.shape
     nothing = np.empty(0, np.int64)
     if not cases or not slots or not k:
         return nothing, nothing, nothing
-    # One key per (case, slot) orders by cost, then slot; a slot she does not fit comes last.
     last = np.iinfo(np.int64).max
-    if int(cost.max()) >= last // slots - 1:
-        raise OverflowError("costs too large for the joint assignment")
-    key = cost
-    key *= slots
-    key += np.arange(slots)
-    key[~fitting] = last
+    np.putmask(key, ~fitting, last)
     # At most k slots are kept (each holds a unit), so only the k cheapest need sorting.
     if k < slots:
         cheapest = np.argpartition(key, k - 1, axis=1)[:, :k]
