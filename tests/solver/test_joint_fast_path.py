@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from ortools.graph.python import min_cost_flow
 
-from solver import Case, FreeUnit, Location, Network, Rules, Weights, assign_jointly
+from solver import Case, FreeUnit, Location, Network, Rules, Weights, assign_jointly, joint
 from solver.distance import whole_km
 from solver.joint import _slots
 from solver.model import Assignment, JointAssignment
@@ -176,7 +176,9 @@ def random_night(seed: int, most_locations: int = 40, most_cases: int = 60):
 
 
 @pytest.mark.parametrize("seed", range(40))
-def test_fast_path_assigns_exactly_as_the_straightforward_one(seed):
+def test_fast_path_assigns_exactly_as_the_straightforward_one(seed, monkeypatch):
+    if seed % 2:  # a few cases per block, so that blocks meet inside every night
+        monkeypatch.setattr(joint, "BLOCK_ENTRIES", 7 * (1 + seed % 5) * 30)
     cases, network, rules, intake, seniority, declined = random_night(seed)
     fast = assign_jointly(cases, network, rules, intake, seniority=seniority, declined=declined)
     assert fast == straightforward(cases, network, rules, intake, seniority=seniority,
@@ -184,7 +186,9 @@ def test_fast_path_assigns_exactly_as_the_straightforward_one(seed):
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_fast_path_assigns_exactly_as_the_straightforward_one_on_a_crowded_night(seed):
+def test_fast_path_assigns_exactly_as_the_straightforward_one_on_a_crowded_night(
+        seed, monkeypatch):
+    monkeypatch.setattr(joint, "BLOCK_ENTRIES", 5_000)  # several blocks of cases
     # More cases than slots and more slots than cases both occur: the pruning's two branches.
     cases, network, rules, intake, seniority, declined = random_night(
         1000 + seed, most_locations=120, most_cases=300)
