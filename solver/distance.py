@@ -135,10 +135,13 @@ def _in_domain(lat: float | FloatArray, lon: float | FloatArray) -> NDArray[np.b
 def _haversine(lat1: FloatArray, lon1: FloatArray, lat2: FloatArray, lon2: FloatArray
                ) -> FloatArray:
     """Return sin^2 of half the central angle between points given in radians."""
-    h = (
-        np.sin((lat2 - lat1) / 2) ** 2
-        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    )
+    return _haversine_from(np.sin((lat2 - lat1) / 2) ** 2, lat1, lon1, lat2, lon2)
+
+
+def _haversine_from(sin2_half_dlat: FloatArray, lat1: FloatArray, lon1: FloatArray,
+                    lat2: FloatArray, lon2: FloatArray) -> FloatArray:
+    """Return the haversine given its first term, sin^2((lat2 - lat1) / 2), already known."""
+    h = sin2_half_dlat + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
     return np.asarray(np.clip(h, 0.0, 1.0), dtype=np.float64)
 
 
@@ -154,13 +157,17 @@ def _lambert_m(lat: FloatArray, lon: FloatArray, lats: FloatArray, lons: FloatAr
     # Reduced (parametric) latitudes turn the ellipsoid problem into one on the sphere.
     beta1 = np.arctan((1 - FLATTENING) * np.tan(np.radians(lat)))
     beta2 = np.arctan((1 - FLATTENING) * np.tan(np.radians(lats)))
-    h = _haversine(beta1, np.radians(lon), beta2, np.radians(lons))
-    sigma = 2 * np.arcsin(np.sqrt(h))  # central angle; h = sin^2(sigma/2)
-    p = (beta1 + beta2) / 2
+    # Sines are most of the cost: each is taken once (sin^2(q) is also the haversine's
+    # first term, and sin(sigma) appears in x and in y).
     q = (beta2 - beta1) / 2
-    x = (sigma - np.sin(sigma)) * np.sin(p) ** 2 * np.cos(q) ** 2 / (1 - h)
+    sin2_q = np.sin(q) ** 2
+    h = _haversine_from(sin2_q, beta1, np.radians(lon), beta2, np.radians(lons))
+    sigma = 2 * np.arcsin(np.sqrt(h))  # central angle; h = sin^2(sigma/2)
+    sin_sigma = np.sin(sigma)
+    p = (beta1 + beta2) / 2
+    x = (sigma - sin_sigma) * np.sin(p) ** 2 * np.cos(q) ** 2 / (1 - h)
     # sin^2(q) <= h, so the ratio stays finite as the points meet; at h == 0 it is zero.
-    y_ratio = np.divide(np.sin(q) ** 2, h, out=np.zeros_like(h), where=h > 0)
-    y = (sigma + np.sin(sigma)) * np.cos(p) ** 2 * y_ratio
+    y_ratio = np.divide(sin2_q, h, out=np.zeros_like(h), where=h > 0)
+    y = (sigma + sin_sigma) * np.cos(p) ** 2 * y_ratio
     return np.asarray(np.maximum(SEMI_MAJOR_AXIS_M * (sigma - FLATTENING / 2 * (x + y)), 0.0),
                       dtype=np.float64)
