@@ -1,6 +1,10 @@
 """Benchmark the waiting list: offer latency over HTTP, the matcher's run, a busy week.
 
-    .venv/bin/python bench/waitlist.py [--quick] [--skip-http]
+    .venv/bin/python bench/waitlist.py [--quick] [--skip-http] [--only http|run|week]
+                                      [--repeat N]
+
+`--only run` times part 2 alone (no PostgreSQL, a few seconds): the loop when working on
+the matcher's speed.
 
 1. Latency (PostgreSQL, one gunicorn server and one `shelter-match matcher` process): a
    rood request waits; a coordinator frees the one unit that fits (PATCH); the time from
@@ -46,7 +50,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 from bench.harness import percentile  # noqa: E402
 from seed.demo_network import generate_network  # noqa: E402
 from seed.history import MEDIAN_STAY_DAYS, STAY_SPREAD  # noqa: E402
-from solver import Network, Rules, assign_jointly, propose  # noqa: E402
+from solver import JointAssignment, Network, Rules, assign_jointly, propose  # noqa: E402
 
 HTTP_TARGET_S = 2.0
 FREE_AT_START = 0.03
@@ -139,7 +143,7 @@ def http_latency(samples: int) -> list[float]:
 # --- 2. The matcher's decision at national scale x 10 ----------------------------------------
 
 
-def matcher_decision(repeat: int) -> tuple[list[float], list[float], int]:
+def matcher_decision(repeat: int) -> tuple[list[float], list[float], JointAssignment]:
     from bench.solver import random_cases, solver_network
 
     demo = generate_network(scale=10, seed=0)
@@ -149,7 +153,7 @@ def matcher_decision(repeat: int) -> tuple[list[float], list[float], int]:
     declined = {case.id: frozenset(rng.sample([u.id for u in units], 2))
                 for case in rng.sample(cases, 50)}  # 50 cases declined two units each
     builds, solves = [], []
-    placed = 0
+    joint = None
     for _ in range(repeat):
         start = time.perf_counter()
         network = Network.build(locations, units)
@@ -159,8 +163,8 @@ def matcher_decision(repeat: int) -> tuple[list[float], list[float], int]:
         done = time.perf_counter()
         builds.append((built - start) * 1000)
         solves.append((done - built) * 1000)
-        placed = joint.placed
-    return builds, solves, placed
+    assert joint is not None
+    return builds, solves, joint
 
 
 # --- 3. A busy week ----------------------------------------------------------------------------
@@ -258,9 +262,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer samples")
     parser.add_argument("--skip-http", action="store_true", help="no PostgreSQL part")
+    parser.add_argument("--repeat", type=int,
+                        help="samples of part 2 (default 10, 3 with --quick)")
+    parser.add_argument("--only", choices=("http", "run", "week"),
+                        help="run one part: 1 (http), 2 (run) or 3 (week)")
     args = parser.parse_args()
+    parts = {args.only} if args.only else {"http", "run", "week"} - (
+        {"http"} if args.skip_http else set())
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpu(s)")
-    if not args.skip_http:
+    if "http" in parts:
         samples = 10 if args.quick else 40
         latencies = http_latency(samples)
         p50, p95 = statistics.median(latencies), percentile(latencies, 0.95)
@@ -268,7 +278,14 @@ def main() -> None:
               f"median {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, max "
               f"{max(latencies) * 1000:.0f} ms (target p95 < {HTTP_TARGET_S:.0f} s: "
               f"{'met' if p95 < HTTP_TARGET_S else 'NOT met'})")
-    builds, solves, placed = matcher_decision(3 if args.quick else 10)
+    if "run" in parts:
+        matcher_report(args.repeat or (3 if args.quick else 10))
+    if "week" in parts:
+        week_report()
+
+
+def matcher_report(repeat: int) -> None:
+    builds, solves, joint = matcher_decision(repeat)
     total = [b + s for b, s in zip(builds, solves, strict=True)]
     print(f"2. matcher decision, 500 waiting x 10,000 free units, n={len(total)}: "
           f"Network.build median {statistics.median(builds):.0f} ms; assignment median "
@@ -276,7 +293,10 @@ def main() -> None:
           f"together median {statistics.median(total):.0f} ms p95 "
           f"{percentile(total, 0.95):.0f} ms (target < {RUN_TARGET_MS:.0f} ms: "
           f"{'met' if percentile(total, 0.95) < RUN_TARGET_MS else 'NOT met'}); "
-          f"{placed} placed")
+          f"{joint.placed} placed, total cost {joint.total_cost}")
+
+
+def week_report() -> None:
     week = busy_week()
     for policy, figures in week.items():
         print(f"3. busy week, {policy:24}: {figures['arrived']} arrived, "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -21,8 +21,10 @@ from solver.model import (
 from solver.network import Network
 from solver.rules import (
     Screening,
+    Screenings,
     exclusion_summary,
     fitting_classes,
+    per_case,
     relaxed_open_locations,
     screen,
     specialities_unneeded_at,
@@ -41,32 +43,48 @@ def location_costs(
     intake_by_region: Mapping[str, int] | None,
 ) -> NDArray[np.int64]:
     """Return the part of each location's cost that does not depend on the unit."""
+    costs = location_costs_all([case], network, rules, Screenings.of(screening),
+                               intake_by_region)
+    return np.asarray(costs[0], dtype=np.int64)
+
+
+def location_costs_all(
+    cases: Sequence[Case],
+    network: Network,
+    rules: Rules,
+    screenings: Screenings,
+    intake_by_region: Mapping[str, int] | None,
+) -> NDArray[np.int64]:
+    """Return, per case and location, the part of the cost that does not depend on the unit.
+
+    Written once for a column of cases against a row of locations, like rules.screen_all.
+    """
     weights = rules.weights
-    travel_m = screening.travel_m
-    margin_benefit: NDArray[np.int64] | int = 0
-    if case.risk_level == "rood":
-        # Distance from the danger beyond the minimum is a small benefit, never a cost:
-        # travel from the danger that only adds margin is not charged (else ranking by
-        # travel would pull her to the edge of the circle), and the margin up to
-        # ROOD_MARGIN_CAP_KM counts a little (the shortfall from the cap is what costs).
-        margin_m = np.maximum(screening.danger_m - screening.min_distance_km * 1000, 0)
-        if case.current_lat is None:
-            travel_m = np.maximum(travel_m - margin_m, 0)
-        cap_m = ROOD_MARGIN_CAP_KM * 1000
-        margin_benefit = (cap_m - np.minimum(margin_m, cap_m)) * weights.rood_margin_per_km // 1000
+    rood = per_case(cases, lambda case: case.risk_level == "rood", np.bool_)
+    from_danger = per_case(cases, lambda case: case.current_lat is None, np.bool_)
+    risk = per_case(cases, lambda case: LEVEL_RANK[case.risk_level], np.int64)
+    # For rood, distance from the danger beyond the minimum is a small benefit, never a cost:
+    # travel from the danger that only adds margin is not charged (else ranking by travel
+    # would pull her to the edge of the circle), and the margin up to ROOD_MARGIN_CAP_KM
+    # counts a little (the shortfall from the cap is what costs).
+    margin_m = np.maximum(screenings.danger_m - screenings.min_distance_km[:, None] * 1000, 0)
+    travel_m = np.where(rood & from_danger, np.maximum(screenings.travel_m - margin_m, 0),
+                        screenings.travel_m)
+    cap_m = ROOD_MARGIN_CAP_KM * 1000
+    margin_benefit = np.where(
+        rood, (cap_m - np.minimum(margin_m, cap_m)) * weights.rood_margin_per_km // 1000, 0)
     travel = travel_m * weights.travel_per_km // 1000
-    surplus = np.maximum(network.safety_rank - LEVEL_RANK[case.risk_level], 0)
+    surplus = np.maximum(network.safety_rank - risk, 0)
     # Help in the own region where possible; pointless when the rules forbid it.
-    outside = network.region_index != screening.origin_region
-    if screening.must_leave_origin:
-        outside = np.zeros_like(outside)
+    outside = ((network.region_index != screenings.origin_region[:, None])
+               & ~screenings.must_leave_origin[:, None])
     cost = (
         travel
         + surplus * weights.safety_surplus_per_level
         + outside * weights.outside_origin_region
         + margin_benefit
-        + screening.stale * weights.stale_availability
-        + screening.specialised * weights.specialised_place
+        + screenings.stale * weights.stale_availability
+        + screenings.specialised * weights.specialised_place
     )
     if intake_by_region:
         cost = cost + intake_costs(network, rules, intake_by_region)[network.region_index]

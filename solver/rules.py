@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -40,69 +41,140 @@ class Screening:
     failures: tuple[NDArray[np.bool_], ...] = ()
 
 
-def danger_distances_m(case: Case, network: Network) -> tuple[NDArray[np.int64],
-                                                             NDArray[np.float64]]:
+@dataclass(frozen=True, slots=True)
+class Screenings:
+    """Many cases against every location: the fields of Screening with a row per case."""
+
+    danger_m: NDArray[np.int64]
+    travel_m: NDArray[np.int64]
+    reason: NDArray[np.int64]
+    min_distance_km: NDArray[np.int64]  # per case
+    origin_region: NDArray[np.int64]  # per case
+    must_leave_origin: NDArray[np.bool_]  # per case
+    stale: NDArray[np.bool_]
+    specialised: NDArray[np.bool_]
+    failures: tuple[NDArray[np.bool_], ...]
+
+    def __getitem__(self, c: int) -> Screening:
+        """Return case c's screening (its rows are views, not copies)."""
+        return Screening(
+            danger_m=self.danger_m[c],
+            travel_m=self.travel_m[c],
+            reason=self.reason[c],
+            min_distance_km=int(self.min_distance_km[c]),
+            origin_region=int(self.origin_region[c]),
+            must_leave_origin=bool(self.must_leave_origin[c]),
+            stale=self.stale[c],
+            specialised=self.specialised[c],
+            failures=tuple(failure[c] for failure in self.failures),
+        )
+
+    @classmethod
+    def of(cls, screening: Screening) -> Screenings:
+        """Return one case's screening as a batch of one, for code written for batches."""
+        return cls(
+            danger_m=screening.danger_m[None],
+            travel_m=screening.travel_m[None],
+            reason=screening.reason[None],
+            min_distance_km=np.array([screening.min_distance_km], np.int64),
+            origin_region=np.array([screening.origin_region], np.int64),
+            must_leave_origin=np.array([screening.must_leave_origin], np.bool_),
+            stale=screening.stale[None],
+            specialised=screening.specialised[None],
+            failures=tuple(failure[None] for failure in screening.failures),
+        )
+
+
+def per_case(cases: Sequence[Case], value: Callable[[Case], object],
+             dtype: type[np.generic]) -> NDArray[Any]:
+    """Return a column (one row per case) that broadcasts against a row of locations."""
+    return np.fromiter((value(case) for case in cases), dtype, len(cases))[:, None]
+
+
+def danger_distances_m(cases: Sequence[Case], network: Network
+                       ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
     """Return safe-side whole metres from the nearest danger, and from the first danger point.
 
-    Whole metres, rounded down: a lower bound stays a lower bound. A danger may lie up to its
-    uncertainty away from its given point, so (triangle inequality) that is subtracted too.
-    Every danger of a family network counts: the nearest one decides. A location may lie
-    anywhere in its public area, so each danger is measured to the area's nearest point
-    (distance.to_areas_m); `here` goes to the area's centre, for travel.
+    One row per case, one column per location. Whole metres, rounded down: a lower bound
+    stays a lower bound. A danger may lie up to its uncertainty away from its given point,
+    so (triangle inequality) that is subtracted too. Every danger of a family network counts:
+    the nearest one decides. A location may lie anywhere in its public area, so each danger
+    is measured to the area's nearest point (distance.to_areas_m); `here` goes to the area's
+    centre, for travel.
     """
-    here = safe_distance_m(case.danger_lat, case.danger_lon, network.lat, network.lon)
-    danger_m = _less_uncertainty(to_areas_m(here, network.radius_m), case.danger_uncertainty_km)
-    for lat, lon, uncertainty_km in case.more_dangers:
-        there = safe_distance_m(lat, lon, network.lat, network.lon)
-        danger_m = np.minimum(
-            danger_m, _less_uncertainty(to_areas_m(there, network.radius_m), uncertainty_km))
-    return danger_m, here
+    # Every danger point of every case in one array, each case's first point first.
+    points = [((case.danger_lat, case.danger_lon, case.danger_uncertainty_km),
+               *case.more_dangers) for case in cases]
+    first = np.cumsum([0, *(len(of_case) for of_case in points)], dtype=np.int64)[:-1]
+    lat, lon, uncertainty_km = np.array(
+        [point for of_case in points for point in of_case], np.float64).reshape(-1, 3).T
+    to_centres = safe_distance_m(lat[:, None], lon[:, None], network.lat, network.lon)
+    # Rounded up like math.ceil, so the margin is never less than the uncertainty.
+    uncertainty_m = np.ceil(uncertainty_km * 1000).astype(np.int64)[:, None]
+    to_areas = np.maximum(to_areas_m(to_centres, network.radius_m) - uncertainty_m, 0)
+    if len(first) == 0:
+        return to_areas, to_centres
+    return (np.asarray(np.minimum.reduceat(to_areas, first, axis=0), dtype=np.int64),
+            to_centres[first])
 
 
-def _less_uncertainty(metres: NDArray[np.float64] | NDArray[np.int64],
-                      uncertainty_km: float) -> NDArray[np.int64]:
-    uncertainty_m = math.ceil(uncertainty_km * 1000)
-    return np.asarray(np.maximum(metres.astype(np.int64) - uncertainty_m, 0), dtype=np.int64)
+def travel_distances_m(cases: Sequence[Case], network: Network,
+                       from_danger: NDArray[np.float64]) -> NDArray[np.int64]:
+    """Return safe-side whole metres of travel, one row per case, one column per location.
+
+    Travel is not a safety rule: it is measured from where the client is, or else from the
+    first danger point itself (`from_danger`, already measured).
+    """
+    travel = from_danger.copy()
+    elsewhere = [c for c, case in enumerate(cases)
+                 if case.travel_origin != (case.danger_lat, case.danger_lon)]
+    if elsewhere:
+        lat, lon = np.array([cases[c].travel_origin for c in elsewhere], np.float64).T
+        travel[elsewhere] = safe_distance_m(lat[:, None], lon[:, None], network.lat, network.lon)
+    return travel.astype(np.int64)
 
 
 def screen(case: Case, network: Network, rules: Rules) -> Screening:
     """Return distances and the first failing rule of every location for this case."""
-    risk = LEVEL_RANK[case.risk_level]
-    min_distance_km = rules.min_distance_km[case.risk_level]
-    origin_region = network.region_of(case.origin_region_code)
-    must_leave_origin = (case.risk_level == "rood" and rules.rood_outside_origin_region
-                         and not case.rood_in_origin_region_allowed)
+    return screen_all([case], network, rules)[0]
 
-    danger_m, here = danger_distances_m(case, network)
-    # Travel is not a safety rule: it is measured from where the client is, or else from
-    # the first danger point itself.
-    travel_lat, travel_lon = case.travel_origin
-    if (travel_lat, travel_lon) == (case.danger_lat, case.danger_lon):
-        travel_m = here.astype(np.int64)
-    else:
-        travel = safe_distance_m(travel_lat, travel_lon, network.lat, network.lon)
-        travel_m = travel.astype(np.int64)
 
-    excluded_regions = [network.region_of(code) for code in case.excluded_region_codes]
-    excluded_locations = [
-        network.location_index[location_id]
-        for location_id in case.excluded_location_ids
-        if location_id in network.location_index
-    ]
-    by_request = np.isin(network.region_index, excluded_regions)
-    by_request[excluded_locations] = True
-    needs = network.needs_mask(case.needs)
-    case_group = TARGET_GROUPS.index(case.target_group)
+def screen_all(cases: Sequence[Case], network: Network, rules: Rules) -> Screenings:
+    """Return distances and the first failing rule of every location, for each case.
+
+    The rules are written once, for a column of cases against a row of locations: the
+    waiting list screens hundreds of cases against thousands of locations in one numpy pass
+    (a loop of cases would cost more than the rules), and `screen` is a batch of one.
+    """
+    risk = per_case(cases, lambda case: LEVEL_RANK[case.risk_level], np.int64)
+    min_distance_km = per_case(cases, lambda case: rules.min_distance_km[case.risk_level],
+                               np.int64)
+    origin_region = per_case(cases, lambda case: network.region_of(case.origin_region_code),
+                             np.int64)
+    must_leave_origin = per_case(cases, lambda case: (
+        case.risk_level == "rood" and rules.rood_outside_origin_region
+        and not case.rood_in_origin_region_allowed), np.bool_)
+
+    danger_m, here = danger_distances_m(cases, network)
+    travel_m = travel_distances_m(cases, network, here)
+
+    needs = per_case(cases, lambda case: network.needs_mask(case.needs), np.int64)
+    case_group = per_case(cases, lambda case: TARGET_GROUPS.index(case.target_group), np.int64)
     # The minimum distance each location's own safety level asks for, in metres.
     own_level_m = np.array([rules.min_distance_km[level] * 1000 for level in LEVELS],
                            dtype=np.int64)[network.safety_rank]
+    at_night = per_case(cases, lambda case: case.at_night, np.bool_)
+    has_boy = per_case(cases, lambda case: case.oldest_boy_age is not None, np.bool_)
+    oldest_boy_age = per_case(cases, lambda case: case.oldest_boy_age or 0, np.int64)
+    household_size = per_case(cases, lambda case: case.household_size, np.int64)
 
     # Each rule as "this location fails it".
     failures = {
         # The request excludes the location or its region.
-        "excluded_by_request": by_request,
+        "excluded_by_request": excluded_by_request(cases, network),
         # A rood case must leave its own region when the policy says so.
-        "origin_region_not_allowed": must_leave_origin & (network.region_index == origin_region),
+        "origin_region_not_allowed": must_leave_origin
+                                     & (network.region_index == origin_region),
         # The location takes in her target group (women, men) or everyone.
         "target_group_mismatch": (network.target_group != ALL_GROUPS)
                                  & (network.target_group != case_group),
@@ -113,29 +185,44 @@ def screen(case: Case, network: Network, rules: Rules) -> Screening:
         # A location's own level protects it, whatever the case's risk level.
         "too_close_for_location": rules.location_level_min_distance & (danger_m < own_level_m),
         # At night only a location with night intake can take her in.
-        "no_night_intake": case.at_night & ~network.night_intake,
+        "no_night_intake": at_night & ~network.night_intake,
         # An older boy than the location takes in excludes it.
-        "boys_age_limit": (case.oldest_boy_age is not None)
-                          & (network.boys_up_to_age < (case.oldest_boy_age or 0)),
+        "boys_age_limit": has_boy & (network.boys_up_to_age < oldest_boy_age),
         # The location must offer every need.
         "missing_features": (network.feature_bits & needs) != needs,
         # Some free unit must hold the whole household.
-        "no_free_unit_large_enough": network.max_beds < case.household_size,
+        "no_free_unit_large_enough": network.max_beds < household_size,
     }
     # np.select reports the first rule that fails, in the order of EXCLUSION_REASONS, which is
     # what the exclusion summary promises.
-    conditions = tuple(np.asarray(failures[code], dtype=np.bool_) for code in EXCLUSION_REASONS)
-    return Screening(
+    shape = danger_m.shape
+    conditions = tuple(np.broadcast_to(np.asarray(failures[code], dtype=np.bool_), shape)
+                       for code in EXCLUSION_REASONS)
+    return Screenings(
         danger_m=danger_m,
         travel_m=travel_m,
         reason=first_failing(conditions),
-        min_distance_km=min_distance_km,
-        origin_region=origin_region,
-        must_leave_origin=must_leave_origin,
-        stale=stale_locations(case, network, rules),
-        specialised=specialised_locations(case, network),
+        min_distance_km=min_distance_km[:, 0],
+        origin_region=origin_region[:, 0],
+        must_leave_origin=must_leave_origin[:, 0],
+        stale=np.broadcast_to(stale_locations(cases, network, rules), shape),
+        specialised=np.broadcast_to(specialised_locations(cases, network), shape),
         failures=conditions,
     )
+
+
+def excluded_by_request(cases: Sequence[Case], network: Network) -> NDArray[np.bool_]:
+    """Return, per case and location, whether the request excludes it or its region."""
+    excluded = np.zeros((len(cases), len(network.locations)), np.bool_)
+    for c, case in enumerate(cases):  # few requests exclude anything
+        if case.excluded_region_codes:
+            regions = [network.region_of(code) for code in case.excluded_region_codes]
+            excluded[c] = np.isin(network.region_index, regions)
+        locations = [network.location_index[location_id]
+                     for location_id in case.excluded_location_ids
+                     if location_id in network.location_index]
+        excluded[c, locations] = True
+    return excluded
 
 
 def first_failing(conditions: tuple[NDArray[np.bool_], ...]) -> NDArray[np.int64]:
@@ -144,12 +231,15 @@ def first_failing(conditions: tuple[NDArray[np.bool_], ...]) -> NDArray[np.int64
     return np.asarray(reason, dtype=np.int64)
 
 
-def stale_locations(case: Case, network: Network, rules: Rules) -> NDArray[np.bool_]:
-    """Return which locations' availability is older than the policy's stale limit."""
-    if case.now_s is None:
-        return np.zeros(len(network.locations), np.bool_)
-    return np.asarray(case.now_s - network.updated_s > rules.stale_after_hours * 3600,
-                      dtype=np.bool_)
+def stale_locations(cases: Sequence[Case], network: Network, rules: Rules
+                    ) -> NDArray[np.bool_]:
+    """Return, per case and location, whether availability is older than the stale limit."""
+    # A case without a time (NaN) finds nothing stale: NaN compares false.
+    now_s = per_case(cases, lambda case: np.nan if case.now_s is None else case.now_s,
+                     np.float64)
+    with np.errstate(invalid="ignore"):  # NaN - (-inf): unknown time, unknown update
+        return np.asarray(now_s - network.updated_s > rules.stale_after_hours * 3600,
+                          dtype=np.bool_)
 
 
 def unneeded_specialities(case: Case) -> tuple[str, ...]:
@@ -168,18 +258,18 @@ def specialities_unneeded_at(case: Case, location: Location) -> list[str]:
     return found
 
 
-def specialised_locations(case: Case, network: Network) -> NDArray[np.bool_]:
-    """Return which locations are specialised in something this case does not need."""
-    unneeded = unneeded_specialities(case)
-    mask = 0
-    for feature in unneeded:
-        if feature in network.feature_bit:
-            mask |= 1 << network.feature_bit[feature]
-    specialised = (network.feature_bits & mask) != 0
-    if "men" in unneeded:
-        # A place that also takes men keeps its rooms for them first.
-        specialised |= network.target_group != TARGET_GROUPS.index("women")
-    return np.asarray(specialised, dtype=np.bool_)
+def specialised_locations(cases: Sequence[Case], network: Network) -> NDArray[np.bool_]:
+    """Return, per case and location, whether it is specialised in something not needed."""
+    def unneeded_bits(case: Case) -> int:
+        return sum(1 << network.feature_bit[feature] for feature in unneeded_specialities(case)
+                   if feature in network.feature_bit)
+
+    mask = per_case(cases, unneeded_bits, np.int64)
+    men_unneeded = per_case(cases, lambda case: "men" in unneeded_specialities(case), np.bool_)
+    # A place that also takes men keeps its rooms for them first.
+    takes_men = network.target_group != TARGET_GROUPS.index("women")
+    return np.asarray(((network.feature_bits & mask) != 0) | (men_unneeded & takes_men),
+                      dtype=np.bool_)
 
 
 def relaxed_open_locations(case: Case, network: Network, screening: Screening,
@@ -205,9 +295,22 @@ def fitting_units(case: Case, network: Network, screening: Screening) -> NDArray
 
 def fitting_classes(case: Case, network: Network, screening: Screening) -> NDArray[np.bool_]:
     """Return, per capacity class, whether this case may take a unit of it."""
-    location_open = screening.reason == OPEN
-    return np.asarray(location_open[network.class_location]
-                      & (network.class_beds >= case.household_size), dtype=np.bool_)
+    return classes_fitting(network, screening.reason, case.household_size)
+
+
+def fitting_classes_all(cases: Sequence[Case], network: Network, screenings: Screenings
+                        ) -> NDArray[np.bool_]:
+    """Return, per case and capacity class, whether the case may take a unit of it."""
+    household_size = per_case(cases, lambda case: case.household_size, np.int64)
+    return classes_fitting(network, screenings.reason, household_size)
+
+
+def classes_fitting(network: Network, reason: NDArray[np.int64],
+                    household_size: int | NDArray[np.int64]) -> NDArray[np.bool_]:
+    """Return which classes are at an open location and hold the household (broadcasting)."""
+    location_open = reason == OPEN
+    return np.asarray(location_open[..., network.class_location]
+                      & (network.class_beds >= household_size), dtype=np.bool_)
 
 
 def exclusion_summary(screening: Screening) -> tuple[Exclusion, ...]:

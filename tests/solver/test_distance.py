@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from geopy.distance import geodesic
 
+from solver import distance
 from solver.distance import (
     DOMAIN_LAT,
     DOMAIN_LON,
@@ -114,3 +115,19 @@ def test_vectorised_call_equals_one_by_one_and_mixes_domains():
 def test_whole_km_rounds_down():
     metres = np.array([0.0, 999.9, 1000.0, 74_999.99, 75_000.0])
     assert whole_km(metres).tolist() == [0, 0, 1, 74, 75]
+
+
+@pytest.mark.parametrize("block_pairs", [7, 16_384])
+def test_a_column_of_start_points_gives_row_by_row_what_one_start_point_gives(
+        block_pairs, monkeypatch):
+    # The matcher measures every waiting request at once, in blocks of rows; the safety
+    # argument is made for one start point: the two must agree to the bit, in the domain
+    # and out of it (where the sphere takes over pair by pair).
+    monkeypatch.setattr(distance, "BLOCK_PAIRS", block_pairs)
+    rng = np.random.default_rng(16)
+    lats, lons = rng.uniform(50.0, 54.5, 40), rng.uniform(2.0, 8.5, 40)
+    lats[:3], lons[:3] = 52.09, 5.12  # a location at the danger itself
+    starts = np.array([[52.09, 5.12], [51.5, 4.0], [53.7, 7.4], [49.0, 6.0], [52.0, 9.0]])
+    together = safe_distance_m(starts[:, :1], starts[:, 1:], lats, lons)
+    for row, (lat, lon) in enumerate(starts):
+        assert np.array_equal(together[row], safe_distance_m(lat, lon, lats, lons))
