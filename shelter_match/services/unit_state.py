@@ -285,14 +285,7 @@ def no_show(session: Session, placement: Placement, *, actor: Principal,
                          .values(status="open", closed_at=None))
     if reopened != 1:
         raise Conflict("The request of this placement is no longer placed.")
-    for unit in _reads(session, placement.unit_id):
-        if unit.status != "occupied":
-            break
-        if _write(session, unit, now=now, actor=actor, cause="no_show",
-                  guard=(Unit.status == "occupied",), status="free") is not None:
-            break
-    else:
-        raise _kept_changing()
+    _free_occupied_unit(session, placement.unit_id, cause="no_show", actor=actor, now=now)
     if _rowcount(session, update(Placement)
                  .where(Placement.id == placement.id, Placement.ended_at.is_(None),
                         Placement.arrival_status == "on_the_way")
@@ -317,14 +310,7 @@ def discharge(session: Session, placement: Placement, *, ended_at: datetime,
                       .values(ended_at=ended_at, ended_by=actor.user_id))
     if ended != 1:
         raise Conflict("The placement has ended already.")
-    for unit in _reads(session, placement.unit_id):
-        if unit.status != "occupied":
-            break
-        if _write(session, unit, now=now, actor=actor, cause="discharge",
-                  guard=(Unit.status == "occupied",), status="free") is not None:
-            break
-    else:
-        raise _kept_changing()
+    _free_occupied_unit(session, placement.unit_id, cause="discharge", actor=actor, now=now)
     audit.record(session, actor=actor, action="placement.discharged",
                  object_type="placement", object_id=placement.id, now=now,
                  location_id=placement.location_id, unit_id=placement.unit_id,
@@ -484,6 +470,21 @@ def _hold_free_unit(session: Session, request: PlacementRequest, unit_id: str, *
                     status="active", offer=offer)
     _insert(session, new_hold)
     return new_hold
+
+
+def _free_occupied_unit(session: Session, unit_id: str, *, cause: str, actor: Principal,
+                        now: datetime) -> None:
+    """Free the unit of a placement that ended: occupied → free.
+
+    A unit that is not occupied any more (closed by hand meanwhile) is left as it is.
+    """
+    for unit in _reads(session, unit_id):
+        if unit.status != "occupied":
+            return
+        if _write(session, unit, now=now, actor=actor, cause=cause,
+                  guard=(Unit.status == "occupied",), status="free") is not None:
+            return
+    raise _kept_changing()
 
 
 def _kept_changing() -> Conflict:
