@@ -49,22 +49,36 @@ def running_service(*args: str, database_url: str | None = None, instance: Path 
     Output goes to a file, not a pipe: a pipe nobody reads fills up and stalls the server.
     """
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SHELTER_MATCH_")}
+    env = {}
     if database_url:
         env["SHELTER_MATCH_DATABASE_URL"] = database_url
     if instance:
         env["SHELTER_MATCH_INSTANCE_PATH"] = str(instance)
     env.update(extra_env or {})
-    output = Path(tempfile.mkstemp(prefix="shelter-match-", suffix=".log")[1])
-    with output.open("w") as sink:
-        process = subprocess.Popen(
-            [SCRIPT, *args, "--port", str(port), "--workers", str(workers)],
-            stdout=sink, stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True,
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
+    with running_command(*args, "--port", str(port), "--workers", str(workers),
+                         env=env) as (process, output):
+        base_url = f"http://127.0.0.1:{port}"
         wait_until_ready(base_url, process)
         yield base_url, output
+
+
+@contextmanager
+def running_command(*args: str, env: dict[str, str]
+                    ) -> Iterator[tuple[subprocess.Popen[str], Path]]:
+    """Run `shelter-match ARGS` in a process group of its own; yield (process, output_path).
+
+    Only `env` configures it: the caller's SHELTER_MATCH_ variables are left out. Output goes
+    to a file, not a pipe (see running_service). On the way out the group gets SIGTERM, and
+    SIGKILL when it has not stopped within 20 s.
+    """
+    own_env = {k: v for k, v in os.environ.items() if not k.startswith("SHELTER_MATCH_")}
+    own_env.update(env)
+    output = Path(tempfile.mkstemp(prefix="shelter-match-", suffix=".log")[1])
+    with output.open("w") as sink:
+        process = subprocess.Popen([SCRIPT, *args], stdout=sink, stderr=subprocess.STDOUT,
+                                   text=True, env=own_env, start_new_session=True)
+    try:
+        yield process, output
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)

@@ -274,6 +274,17 @@ def _dates_in(reference: str) -> list[date]:
     return dates
 
 
+def _holds_a_bsn(text: str) -> bool:
+    """Return whether `text` holds nine (or eight) digits that pass the elfproef."""
+    return any(is_bsn(digits) for digits in _bsn_candidates(text))
+
+
+def _holds_a_birth_date(text: str, today: date | None) -> bool:
+    """Return whether `text` holds a full date more than BIRTH_DATE_YEARS before `today`."""
+    cutoff = _years_before(today or datetime.now(UTC).date(), BIRTH_DATE_YEARS)
+    return any(written < cutoff for written in _dates_in(text))
+
+
 def _years_before(today: date, years: int) -> date:
     try:
         return today.replace(year=today.year - years)
@@ -288,11 +299,10 @@ def case_reference_errors(reference: str, *, today: date | None = None) -> list[
     if len(reference) > MAX_CASE_REFERENCE:
         return [f"Must be at most {MAX_CASE_REFERENCE} characters."]
     # Before the character rules, so that "123 456 782" is refused for what it is.
-    if any(is_bsn(digits) for digits in _bsn_candidates(reference)):
+    if _holds_a_bsn(reference):
         return ["Looks like a BSN (nine digits that pass the elfproef): use a pseudonymous "
                 "reference, never a citizen service number."]
-    cutoff = _years_before(today or datetime.now(UTC).date(), BIRTH_DATE_YEARS)
-    if any(written < cutoff for written in _dates_in(reference)):
+    if _holds_a_birth_date(reference, today):
         return [f"Holds a date more than {BIRTH_DATE_YEARS} years ago, which looks like a "
                 "birth date: use a pseudonymous reference such as VT-2026-0042."]
     if not CASE_REFERENCE.match(reference):
@@ -315,11 +325,10 @@ def free_text_errors(text: str, *, max_length: int, today: date | None = None) -
         return [f"Must be at most {max_length} characters."]
     if any(not ch.isprintable() for ch in text):
         return ["Use one line of printable characters."]
-    if any(is_bsn(digits) for digits in _bsn_candidates(text)):
+    if _holds_a_bsn(text):
         return ["Looks like a BSN (nine digits that pass the elfproef): never write a "
                 "citizen service number here."]
-    cutoff = _years_before(today or datetime.now(UTC).date(), BIRTH_DATE_YEARS)
-    if any(written < cutoff for written in _dates_in(text)):
+    if _holds_a_birth_date(text, today):
         return [f"Holds a date more than {BIRTH_DATE_YEARS} years ago, which looks like a "
                 "birth date: write no personal data here."]
     return []

@@ -145,25 +145,14 @@ def read_units(session: Session, *where: ColumnElement[bool]) -> list[UnitRecord
 def hold(session: Session, request: PlacementRequest, unit_id: str, *, expires_at: datetime,
          actor: Principal, now: datetime) -> Hold:
     """Hold a free unit for a request until `expires_at`: free → held; 409 unless free."""
-    for unit in _reads(session, unit_id):
-        if effective_status(unit, now) != "free":
-            raise Conflict("The unit is not free any more; choose another option.")
-        # Of many concurrent takers exactly one matches; the others read `held` next.
-        if _write(session, unit, now=now, actor=actor, cause="hold", guard=(is_free_sql(now),),
-                  status="held", held_until=expires_at) is not None:
-            break
-    else:
-        raise _kept_changing()
-    # A hold of this request that ran out unnoticed would trip the unique index of active
-    # holds per request.
-    expire_holds_of_request(session, request.id, now=now)
-    new_hold = Hold(request_id=request.id, unit_id=unit.id, location_id=unit.location_id,
-                    created_by=actor.user_id, created_at=now, expires_at=expires_at,
-                    status="active")
-    _insert(session, new_hold)
+    new_hold = _hold_free_unit(
+        session, request, unit_id, expires_at=expires_at, actor=actor,
+        created_by=actor.user_id, offer=False, now=now,
+        not_free="The unit is not free any more; choose another option.")
     audit.record(session, actor=actor, action="hold.created", object_type="hold",
-                 object_id=new_hold.id, now=now, request_id=request.id, unit_id=unit.id,
-                 location_id=unit.location_id, expires_at=expires_at.isoformat())
+                 object_id=new_hold.id, now=now, request_id=request.id,
+                 unit_id=new_hold.unit_id, location_id=new_hold.location_id,
+                 expires_at=expires_at.isoformat())
     return new_hold
 
 
@@ -174,22 +163,14 @@ def offer(session: Session, request: PlacementRequest, unit_id: str, *, expires_
     A hold like any other (confirm and release work on it), made by nobody (the matcher)
     on behalf of the request's crisis worker, and marked as an offer. 409 unless free.
     """
-    for unit in _reads(session, unit_id):
-        if effective_status(unit, now) != "free":
-            raise Conflict("The unit is not free any more.")
-        if _write(session, unit, now=now, actor=None, cause="hold", guard=(is_free_sql(now),),
-                  status="held", held_until=expires_at) is not None:
-            break
-    else:
-        raise _kept_changing()
-    expire_holds_of_request(session, request.id, now=now)
-    new_hold = Hold(request_id=request.id, unit_id=unit.id, location_id=unit.location_id,
-                    created_by=request.created_by, created_at=now, expires_at=expires_at,
-                    status="active", offer=True)
-    _insert(session, new_hold)
+    new_hold = _hold_free_unit(
+        session, request, unit_id, expires_at=expires_at, actor=None,
+        created_by=request.created_by, offer=True, now=now,
+        not_free="The unit is not free any more.")
     audit.record(session, actor=None, action="offer.made", object_type="hold",
-                 object_id=new_hold.id, now=now, request_id=request.id, unit_id=unit.id,
-                 location_id=unit.location_id, expires_at=expires_at.isoformat())
+                 object_id=new_hold.id, now=now, request_id=request.id,
+                 unit_id=new_hold.unit_id, location_id=new_hold.location_id,
+                 expires_at=expires_at.isoformat())
     return new_hold
 
 
@@ -304,14 +285,7 @@ def no_show(session: Session, placement: Placement, *, actor: Principal,
                          .values(status="open", closed_at=None))
     if reopened != 1:
         raise Conflict("The request of this placement is no longer placed.")
-    for unit in _reads(session, placement.unit_id):
-        if unit.status != "occupied":
-            break
-        if _write(session, unit, now=now, actor=actor, cause="no_show",
-                  guard=(Unit.status == "occupied",), status="free") is not None:
-            break
-    else:
-        raise _kept_changing()
+    _free_occupied_unit(session, placement.unit_id, cause="no_show", actor=actor, now=now)
     if _rowcount(session, update(Placement)
                  .where(Placement.id == placement.id, Placement.ended_at.is_(None),
                         Placement.arrival_status == "on_the_way")
@@ -336,14 +310,7 @@ def discharge(session: Session, placement: Placement, *, ended_at: datetime,
                       .values(ended_at=ended_at, ended_by=actor.user_id))
     if ended != 1:
         raise Conflict("The placement has ended already.")
-    for unit in _reads(session, placement.unit_id):
-        if unit.status != "occupied":
-            break
-        if _write(session, unit, now=now, actor=actor, cause="discharge",
-                  guard=(Unit.status == "occupied",), status="free") is not None:
-            break
-    else:
-        raise _kept_changing()
+    _free_occupied_unit(session, placement.unit_id, cause="discharge", actor=actor, now=now)
     audit.record(session, actor=actor, action="placement.discharged",
                  object_type="placement", object_id=placement.id, now=now,
                  location_id=placement.location_id, unit_id=placement.unit_id,
@@ -476,6 +443,48 @@ def _reads(session: Session, unit_id: str, first: UnitRecord | None = None
         if unit is None:
             raise NotFound("No unit with this id.")
         yield unit
+
+
+def _hold_free_unit(session: Session, request: PlacementRequest, unit_id: str, *,
+                    expires_at: datetime, actor: Principal | None, created_by: str,
+                    offer: bool, not_free: str, now: datetime) -> Hold:
+    """Take a free unit for `request` until `expires_at` and add its active hold row.
+
+    What a hold by a crisis worker and an offer by the matcher share; each records its own
+    audit event. 409 with `not_free` when the unit is not free at `now`.
+    """
+    for unit in _reads(session, unit_id):
+        if effective_status(unit, now) != "free":
+            raise Conflict(not_free)
+        # Of many concurrent takers exactly one matches; the others read `held` next.
+        if _write(session, unit, now=now, actor=actor, cause="hold", guard=(is_free_sql(now),),
+                  status="held", held_until=expires_at) is not None:
+            break
+    else:
+        raise _kept_changing()
+    # A hold of this request that ran out unnoticed would trip the unique index of active
+    # holds per request.
+    expire_holds_of_request(session, request.id, now=now)
+    new_hold = Hold(request_id=request.id, unit_id=unit.id, location_id=unit.location_id,
+                    created_by=created_by, created_at=now, expires_at=expires_at,
+                    status="active", offer=offer)
+    _insert(session, new_hold)
+    return new_hold
+
+
+def _free_occupied_unit(session: Session, unit_id: str, *, cause: str, actor: Principal,
+                        now: datetime) -> None:
+    """Free the unit of a placement that ended: occupied → free.
+
+    A unit that is not occupied any more (closed by hand meanwhile) is left as it is.
+    """
+    for unit in _reads(session, unit_id):
+        if unit.status != "occupied":
+            return
+        if _write(session, unit, now=now, actor=actor, cause=cause,
+                  guard=(Unit.status == "occupied",), status="free") is not None:
+            return
+    raise _kept_changing()
 
 
 def _kept_changing() -> Conflict:

@@ -5,12 +5,10 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
@@ -22,7 +20,7 @@ from shelter_match.matcher import ACTIVE_LOCK, Matcher
 from shelter_match.models import Hold, MatcherWakeup, PlacementRequest, Unit
 from shelter_match.services import waitlist
 from shelter_match.services.availability import update_unit
-from testbed.cli import SCRIPT
+from testbed.live import running_command
 from tests.factories import make_caller, make_location, make_request, principal_of
 
 pytestmark = pytest.mark.slow
@@ -31,25 +29,10 @@ pytestmark = pytest.mark.slow
 @contextmanager
 def matcher_process(database_url: str) -> Iterator[subprocess.Popen[str]]:
     """Run `shelter-match matcher` (a short period, for the test's patience)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SHELTER_MATCH_")}
-    env["SHELTER_MATCH_DATABASE_URL"] = database_url
-    log = Path(tempfile.mkstemp(prefix="matcher-", suffix=".log")[1])
-    with log.open("w") as sink:
-        process = subprocess.Popen([SCRIPT, "matcher", "--period", "0.5"], stdout=sink,
-                                   stderr=subprocess.STDOUT, text=True, env=env,
-                                   start_new_session=True)
-    process.log = log  # type: ignore[attr-defined]
-    try:
+    with running_command("matcher", "--period", "0.5",
+                         env={"SHELTER_MATCH_DATABASE_URL": database_url}) as (process, log):
+        process.log = log  # type: ignore[attr-defined]
         yield process
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        log.unlink(missing_ok=True)
 
 
 def wait_for(condition, timeout: float = 20.0, what: str = "condition"):

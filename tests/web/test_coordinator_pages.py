@@ -33,10 +33,10 @@ def test_board_shows_every_unit_as_a_tile_without_the_address(client, session, c
     assert html.count('class="tile tile-free"') == 3
     assert "Zet op: Bezet" in html and "Zet op: Buiten gebruik" in html
     assert "Lindelaan" not in html and "52.1" not in html
-    # The tab's title is text (a merge once put the intake-line form inside it).
-    title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
-    assert "<" not in title and "Beddenoverzicht" in title
-    assert html.count('name="intake_phone"') == 1
+    # The title is words only: no copy of the intake form (and its CSRF token) inside it.
+    assert re.search(r"<title>(.*?)</title>", html, re.DOTALL).group(1) == (
+        "De Linde · Beddenoverzicht · shelter-match")
+    assert html.count('id="intake-phone"') == 1
 
 
 def test_one_tap_sets_a_unit_and_refreshes_availability(client, session, clock):
