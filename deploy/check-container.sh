@@ -17,7 +17,8 @@
 #   PIP_INDEX_URL of the host are passed to the build.
 # Takes: about 2–3 minutes for the base image (once, kept), 1–2 minutes for the build
 #   (seconds when the layers are cached), about 15 seconds for the checks.
-# Leaves nothing behind but the images (the build cache; `podman rmi localhost/shelter-match:check`):
+# Leaves nothing behind but the images (the base, the newest build and its cache; remove with
+#   `podman rmi localhost/shelter-match:check localhost/bookworm-python:3.11`):
 #   the container, its volume, the database and its two roles are removed on every exit, and
 #   left-overs of an interrupted run are removed before it starts, so it can run again.
 # Settings (environment): PYTHON_IMAGE, CHECK_IMAGE (localhost/shelter-match:check),
@@ -121,6 +122,7 @@ fi
 # -- build ----------------------------------------------------------------------------------
 # The docker format keeps the HEALTHCHECK (OCI images have none).
 say "build $IMAGE from $PYTHON_IMAGE (log: the output below on failure)"
+previous=$(podman image inspect --format '{{.Id}}' "$IMAGE" 2>/dev/null || true)
 started=$(date +%s)
 if ! podman build --format docker "${PODMAN_OPTS[@]}" "${BUILD_OPTS[@]}" \
         --build-arg "PYTHON_IMAGE=$PYTHON_IMAGE" -f "$ROOT/deploy/Containerfile" -t "$IMAGE" \
@@ -129,6 +131,10 @@ if ! podman build --format docker "${PODMAN_OPTS[@]}" "${BUILD_OPTS[@]}" \
     fail "podman build"
 fi
 build_seconds=$(( $(date +%s) - started ))
+# The image this build replaced (and its build cache) would only fill the disk run by run.
+if [[ -n $previous && $previous != "$(podman image inspect --format '{{.Id}}' "$IMAGE")" ]]; then
+    podman rmi "$previous" >/dev/null 2>&1 || true
+fi
 size=$(podman image inspect --format '{{.Size}}' "$IMAGE")
 ok "built in ${build_seconds}s, image $(( size / 1000000 )) MB"
 
