@@ -17,8 +17,9 @@
 #   PIP_INDEX_URL of the host are passed to the build.
 # Takes: about 2–3 minutes for the base image (once, kept), 1–2 minutes for the build
 #   (seconds when the layers are cached), about 15 seconds for the checks.
-# Leaves nothing behind but the images (the base, the newest build and its cache; remove with
-#   `podman rmi localhost/shelter-match:check localhost/bookworm-python:3.11`):
+# Leaves nothing behind but images: the base, the newest build and the build cache (each
+#   change of the sources leaves cache layers as dangling images: `podman image prune`;
+#   all of it: `podman rmi localhost/shelter-match:check localhost/bookworm-python:3.11`);
 #   the container, its volume, the database and its two roles are removed on every exit, and
 #   left-overs of an interrupted run are removed before it starts, so it can run again.
 # Settings (environment): PYTHON_IMAGE, CHECK_IMAGE (localhost/shelter-match:check),
