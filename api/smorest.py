@@ -46,6 +46,10 @@ class ProblemSchema(ma.Schema):
     reason = ma.fields.String(metadata={
         "description": "Why a unit does not fit a request, as a proposal's exclusion reason "
                        "code (409 of a hold)."})
+    outcome = ma.fields.String(metadata={
+        "description": "`unknown` (503): the connection ended while the change was being "
+                       "saved, so it may have been saved; retry with the same "
+                       "Idempotency-Key to get its outcome."})
 
 
 class Api(flask_smorest.Api):
@@ -62,7 +66,9 @@ class Api(flask_smorest.Api):
                 response["schema"] = self.ERROR_SCHEMA
             if status == 503:
                 response["description"] = ("The database is down, restarting or too slow; "
-                                           "try again after Retry-After seconds.")
+                                           "try again after Retry-After seconds. With "
+                                           "`outcome: unknown` the change may have been "
+                                           "saved: retry with the same Idempotency-Key.")
                 response["headers"] = {"Retry-After": {
                     "description": "Seconds to wait before trying again.",
                     "schema": {"type": "integer"}}}
