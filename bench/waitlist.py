@@ -18,8 +18,8 @@ the matcher's speed.
    cold, a new solver.DistanceCache for every decision (a matcher that just started:
    every distance measured), and warm, one cache that the previous decision filled (the
    matcher's steady state, every waiting request seen by an earlier run: the same 500
-   requests, the same locations); with the median and p95 of each, their ratio, and
-   whether both decided the same.
+   requests, the same locations), taking turns; with the median and p95 of each, their
+   ratio, and whether both decided the same.
 3. A simulated busy week on the demo network (scale 1, its own free and occupied units):
    97% of its units occupied at the start, arrivals at 1.3 times the rate at which beds
    free, risk and household shares and
@@ -155,12 +155,13 @@ def http_latency(samples: int) -> list[float]:
 # --- 2. The matcher's decision at national scale x 10 ----------------------------------------
 
 
-def matcher_decision(repeat: int, warm: bool = False
-                     ) -> tuple[list[float], list[float], JointAssignment]:
-    """Return build and assignment times (ms) of `repeat` decisions, and the last decision.
+def matcher_decision(repeat: int) -> dict[str, tuple[list[float], list[float],
+                                                      JointAssignment]]:
+    """Return, cold and warm, build and assignment times (ms) and the last decision.
 
     Cold: a new DistanceCache for each decision. Warm: one cache, filled by a decision
-    before the first one timed, as the matcher's previous run would have.
+    before the first one timed, as the matcher's previous run would have. A cold and a
+    warm decision take turns, so that a load that comes and goes weighs on both alike.
     """
     from bench.solver import random_cases, solver_network
 
@@ -172,26 +173,25 @@ def matcher_decision(repeat: int, warm: bool = False
                 for case in rng.sample(cases, 50)}  # 50 cases declined two units each
     kept = DistanceCache()
 
-    def decide() -> tuple[float, float, JointAssignment]:
+    def decide(cache: DistanceCache) -> tuple[float, float, JointAssignment]:
         start = time.perf_counter()
         network = Network.build(locations, units)
         built = time.perf_counter()
         joint = assign_jointly(cases, network, Rules.default(),
                                seniority=list(range(len(cases))), declined=declined,
-                               cache=kept if warm else DistanceCache())
+                               cache=cache)
         done = time.perf_counter()
         return (built - start) * 1000, (done - built) * 1000, joint
 
-    if warm:
-        decide()  # the previous run: it fills the cache
-    builds, solves = [], []
-    joint = None
+    decide(kept)  # the previous run: it fills the cache
+    times: dict[str, tuple[list[float], list[float]]] = {"cold": ([], []), "warm": ([], [])}
+    last: dict[str, JointAssignment] = {}
     for _ in range(repeat):
-        build_ms, solve_ms, joint = decide()
-        builds.append(build_ms)
-        solves.append(solve_ms)
-    assert joint is not None
-    return builds, solves, joint
+        for name in times:
+            build_ms, solve_ms, last[name] = decide(DistanceCache() if name == "cold" else kept)
+            times[name][0].append(build_ms)
+            times[name][1].append(solve_ms)
+    return {name: (*times[name], last[name]) for name in times}
 
 
 # --- 3. A busy week ----------------------------------------------------------------------------
@@ -312,25 +312,26 @@ def main() -> None:
 
 
 def matcher_report(repeat: int) -> None:
-    print(f"2. matcher decision, 500 waiting x 10,000 free units, n={repeat} each:")
-    medians, p95s, joints = [], [], []
-    for warm, what in ((False, "cold: a new distance cache each decision (a matcher that "
-                               "just started)"),
-                       (True, "warm: the matcher's steady state (every waiting request "
-                              "seen by an earlier run)")):
-        builds, solves, joint = matcher_decision(repeat, warm=warm)
+    print(f"2. matcher decision, 500 waiting x 10,000 free units, n={repeat} each, "
+          "cold and warm in turn:")
+    decisions = matcher_decision(repeat)
+    medians, p95s = {}, {}
+    for name, what in (("cold", "cold: a new distance cache each decision (a matcher that "
+                                "just started)"),
+                       ("warm", "warm: the matcher's steady state (every waiting request "
+                                "seen by an earlier run)")):
+        builds, solves, joint = decisions[name]
         total = [b + s for b, s in zip(builds, solves, strict=True)]
-        medians.append(statistics.median(total))
-        p95s.append(percentile(total, 0.95))
-        joints.append(joint)
+        medians[name], p95s[name] = statistics.median(total), percentile(total, 0.95)
         print(f"   {what}: Network.build median {statistics.median(builds):.0f} ms; "
               f"assignment median {statistics.median(solves):.0f} ms p95 "
-              f"{percentile(solves, 0.95):.0f} ms; together median {medians[-1]:.0f} ms p95 "
-              f"{p95s[-1]:.0f} ms (target < {RUN_TARGET_MS:.0f} ms: "
-              f"{'met' if p95s[-1] < RUN_TARGET_MS else 'NOT met'}); "
+              f"{percentile(solves, 0.95):.0f} ms; together median {medians[name]:.0f} ms "
+              f"p95 {p95s[name]:.0f} ms (target < {RUN_TARGET_MS:.0f} ms: "
+              f"{'met' if p95s[name] < RUN_TARGET_MS else 'NOT met'}); "
               f"{joint.placed} placed, total cost {joint.total_cost}")
-    print(f"   warm/cold: median {medians[1] / medians[0]:.2f}, p95 {p95s[1] / p95s[0]:.2f}; "
-          f"the same decision: {'yes' if joints[0] == joints[1] else 'NO'}")
+    same = decisions["cold"][2] == decisions["warm"][2]
+    print(f"   warm/cold: median {medians['warm'] / medians['cold']:.2f}, p95 "
+          f"{p95s['warm'] / p95s['cold']:.2f}; the same decision: {'yes' if same else 'NO'}")
 
 
 def week_report() -> None:
