@@ -36,6 +36,7 @@ from shelter_match.clock import Clock, system_clock
 from shelter_match.services import delivery, waitlist
 from shelter_match.services.matcher_signal import CHANNEL, pending_wakeups
 from shelter_match.services.waitlist import MatcherRun
+from solver import DistanceCache
 
 log = logging.getLogger("shelter_match.matcher")
 
@@ -69,6 +70,9 @@ class Matcher:
         self.active = threading.Event()
         self.postgres = engine.dialect.name == "postgresql"
         self.mail = _mail_settings()
+        # Each waiting request's distances to the locations, kept for the process's life:
+        # the next run measures only new requests and new locations (issue 16).
+        self.distances = DistanceCache()
 
     def run_once(self, *, force: bool = False) -> MatcherRun | None:
         """Run once, in one transaction; None when another matcher's run holds the lock."""
@@ -76,7 +80,8 @@ class Matcher:
             if self.postgres and not session.scalar(
                     text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": RUN_LOCK}):
                 return None
-            run = waitlist.run_matcher(session, now=self.clock.now(), force=force)
+            run = waitlist.run_matcher(session, now=self.clock.now(), force=force,
+                                       cache=self.distances)
         if run.offers or run.escalated or run.refused:
             log.info("matcher run: %d waiting, %d offer(s), %d refused, %d escalated",
                      run.waiting, len(run.offers), run.refused, run.escalated)

@@ -4,6 +4,7 @@ Never imports Flask, SQLAlchemy, shelter_match, api or seed.
 """
 
 from solver.distance import safe_distance_km, safe_distance_m
+from solver.distance_cache import DistanceCache
 from solver.joint import assign_jointly
 from solver.model import (
     DEFAULT_MIN_DISTANCE_KM,
@@ -26,6 +27,7 @@ __all__ = [
     "DEFAULT_MIN_DISTANCE_KM",
     "Assignment",
     "Case",
+    "DistanceCache",
     "Exclusion",
     "FreeUnit",
     "JointAssignment",

@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 from ortools.graph.python import min_cost_flow
 
 from solver.distance import whole_km
+from solver.distance_cache import DistanceCache
 from solver.model import Assignment, Case, FreeUnit, JointAssignment, Rules
 from solver.network import Network
 from solver.ranking import location_costs_all
@@ -38,6 +39,7 @@ def assign_jointly(
     *,
     seniority: Sequence[int] | None = None,
     declined: Mapping[str, frozenset[str]] | None = None,
+    cache: DistanceCache | None = None,
 ) -> JointAssignment:
     """Return the optimal joint assignment of free units to the cases, no unit twice.
 
@@ -61,6 +63,9 @@ def assign_jointly(
     Every assignment satisfies the same rules as ``propose``. An unplaced case has the reason
     ``no_feasible_unit`` when ``propose`` would offer it nothing, else
     ``units_needed_by_others``. Assignments come back in the order of ``cases``.
+
+    ``cache`` (the matcher's, kept between its runs) spares measuring again the distances
+    from points it has seen to locations it has seen; the assignment is the same with it.
     """
     # Data: the slots units are handed out from. A slot is a capacity class, except that
     # a unit some case declined is a slot of its own, so that exactly that case can be
@@ -69,7 +74,7 @@ def assign_jointly(
     slots = _slots(network, frozenset().union(*declined.values()) if declined else frozenset())
     # Each case's fitting slots, with the cost of a unit of each: a row per case, a column
     # per slot, all cases screened in one pass.
-    screenings = screen_all(cases, network, rules)
+    screenings = screen_all(cases, network, rules, cache)
     fitting = fitting_classes_all(cases, network, screenings)[:, slots.class_of]
     _keep_declined_away(fitting, cases, declined, slots)
     per_location = location_costs_all(cases, network, rules, screenings, intake_by_region)

@@ -10,6 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from solver.distance import safe_distance_m, to_areas_m
+from solver.distance_cache import DistanceCache
 from solver.model import Case, Exclusion, Location, Rules
 from solver.network import Network
 from solver.vocabulary import (
@@ -91,7 +92,8 @@ def per_case(cases: Sequence[Case], value: Callable[[Case], object],
     return np.fromiter((value(case) for case in cases), dtype, len(cases))[:, None]
 
 
-def danger_distances_m(cases: Sequence[Case], network: Network
+def danger_distances_m(cases: Sequence[Case], network: Network,
+                       cache: DistanceCache | None = None
                        ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
     """Return safe-side whole metres from the nearest danger, and from the first danger point.
 
@@ -100,7 +102,8 @@ def danger_distances_m(cases: Sequence[Case], network: Network
     so (triangle inequality) that is subtracted too. Every danger of a family network counts:
     the nearest one decides. A location may lie anywhere in its public area, so each danger
     is measured to the area's nearest point (distance.to_areas_m); `here` goes to the area's
-    centre, for travel.
+    centre, for travel. With a `cache` (the matcher's), distances to the centres measured
+    in an earlier run are taken from it: the same values to the bit.
     """
     # Every danger point of every case in one array, each case's first point first.
     points = [((case.danger_lat, case.danger_lon, case.danger_uncertainty_km),
@@ -108,7 +111,7 @@ def danger_distances_m(cases: Sequence[Case], network: Network
     first = np.cumsum([0, *(len(of_case) for of_case in points)], dtype=np.int64)[:-1]
     lat, lon, uncertainty_km = np.array(
         [point for of_case in points for point in of_case], np.float64).reshape(-1, 3).T
-    to_centres = safe_distance_m(lat[:, None], lon[:, None], network.lat, network.lon)
+    to_centres = _to_centres_m(lat, lon, network, cache)
     # Rounded up like math.ceil, so the margin is never less than the uncertainty.
     uncertainty_m = np.ceil(uncertainty_km * 1000).astype(np.int64)[:, None]
     to_areas = np.maximum(to_areas_m(to_centres, network.radius_m) - uncertainty_m, 0)
@@ -119,19 +122,29 @@ def danger_distances_m(cases: Sequence[Case], network: Network
 
 
 def travel_distances_m(cases: Sequence[Case], network: Network,
-                       from_danger: NDArray[np.float64]) -> NDArray[np.int64]:
+                       from_danger: NDArray[np.float64], cache: DistanceCache | None = None
+                       ) -> NDArray[np.int64]:
     """Return safe-side whole metres of travel, one row per case, one column per location.
 
     Travel is not a safety rule: it is measured from where the client is, or else from the
-    first danger point itself (`from_danger`, already measured).
+    first danger point itself (`from_danger`, already measured). `cache` as for
+    danger_distances_m.
     """
     travel = from_danger.copy()
     elsewhere = [c for c, case in enumerate(cases)
                  if case.travel_origin != (case.danger_lat, case.danger_lon)]
     if elsewhere:
         lat, lon = np.array([cases[c].travel_origin for c in elsewhere], np.float64).T
-        travel[elsewhere] = safe_distance_m(lat[:, None], lon[:, None], network.lat, network.lon)
+        travel[elsewhere] = _to_centres_m(lat, lon, network, cache)
     return travel.astype(np.int64)
+
+
+def _to_centres_m(lat: NDArray[np.float64], lon: NDArray[np.float64], network: Network,
+                  cache: DistanceCache | None) -> NDArray[np.float64]:
+    """Return safe-side metres from each point (a row each) to each location's centre."""
+    if cache is not None:
+        return cache.distances_m(lat, lon, network)
+    return safe_distance_m(lat[:, None], lon[:, None], network.lat, network.lon)
 
 
 def screen(case: Case, network: Network, rules: Rules) -> Screening:
@@ -139,12 +152,14 @@ def screen(case: Case, network: Network, rules: Rules) -> Screening:
     return screen_all([case], network, rules)[0]
 
 
-def screen_all(cases: Sequence[Case], network: Network, rules: Rules) -> Screenings:
+def screen_all(cases: Sequence[Case], network: Network, rules: Rules,
+               cache: DistanceCache | None = None) -> Screenings:
     """Return distances and the first failing rule of every location, for each case.
 
     The rules are written once, for a column of cases against a row of locations: the
     waiting list screens hundreds of cases against thousands of locations in one numpy pass
     (a loop of cases would cost more than the rules), and `screen` is a batch of one.
+    `cache`: the matcher's distances from earlier runs (danger_distances_m).
     """
     risk = per_case(cases, lambda case: LEVEL_RANK[case.risk_level], np.int64)
     min_distance_km = per_case(cases, lambda case: rules.min_distance_km[case.risk_level],
@@ -155,8 +170,8 @@ def screen_all(cases: Sequence[Case], network: Network, rules: Rules) -> Screeni
         case.risk_level == "rood" and rules.rood_outside_origin_region
         and not case.rood_in_origin_region_allowed), np.bool_)
 
-    danger_m, here = danger_distances_m(cases, network)
-    travel_m = travel_distances_m(cases, network, here)
+    danger_m, here = danger_distances_m(cases, network, cache)
+    travel_m = travel_distances_m(cases, network, here, cache)
 
     needs = per_case(cases, lambda case: network.needs_mask(case.needs), np.int64)
     case_group = per_case(cases, lambda case: TARGET_GROUPS.index(case.target_group), np.int64)

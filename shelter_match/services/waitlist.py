@@ -40,7 +40,7 @@ from shelter_match.services.requests import (
     view_requests,
 )
 from shelter_match.services.unit_state import active_hold_sql
-from solver import assign_jointly
+from solver import DistanceCache, assign_jointly
 from solver.vocabulary import LEVEL_RANK
 
 MAX_LISTED = 500
@@ -111,11 +111,14 @@ def make_offer(session: Session, request: PlacementRequest, unit_id: str, *, now
     return hold
 
 
-def run_matcher(session: Session, *, now: datetime, force: bool = False) -> MatcherRun:
+def run_matcher(session: Session, *, now: datetime, force: bool = False,
+                cache: DistanceCache | None = None) -> MatcherRun:
     """Run the matcher once in the caller's transaction (the caller commits).
 
     Writes down expired holds (their units wake the matcher), escalates expired offers,
     and, when something woke it (or `force`), offers free units to waiting requests.
+    `cache`: the matcher process's distances from its earlier runs (solver.DistanceCache);
+    the offers are the same without it.
     """
     run = MatcherRun()
     run.expired_holds = unit_state.expire_due(session, now=now).holds
@@ -136,7 +139,7 @@ def run_matcher(session: Session, *, now: datetime, force: bool = False) -> Matc
         .order_by(PlacementRequest.waiting_since, PlacementRequest.id)))
     run.waiting = len(waiting)
     if waiting:
-        _offer_free_units(session, waiting, now, run)
+        _offer_free_units(session, waiting, now, run, cache)
     if last is not None:
         session.execute(delete(MatcherWakeup).where(MatcherWakeup.id <= last))
         matcher_signal.consumed(session)
@@ -144,7 +147,7 @@ def run_matcher(session: Session, *, now: datetime, force: bool = False) -> Matc
 
 
 def _offer_free_units(session: Session, waiting: list[PlacementRequest], now: datetime,
-                      run: MatcherRun) -> None:
+                      run: MatcherRun, cache: DistanceCache | None) -> None:
     policy = get_policy(session)
     network = load_network(session, now=now, min_beds=min(r.household_size for r in waiting))
     if not network.units:
@@ -161,7 +164,7 @@ def _offer_free_units(session: Session, waiting: list[PlacementRequest], now: da
         [case_of(r, policy, now=now) for r in waiting], network, rules_of(policy),
         intake_by_region=recent_intake(session, now),
         seniority=list(range(len(waiting))),  # ordered by waiting_since already
-        declined={key: frozenset(units) for key, units in declined.items()})
+        declined={key: frozenset(units) for key, units in declined.items()}, cache=cache)
     expires_at = now + timedelta(minutes=policy.offer_minutes)
     by_id = {r.id: r for r in waiting}
     for assignment in joint.assignments:

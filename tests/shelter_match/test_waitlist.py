@@ -205,3 +205,22 @@ def test_other_organisations_do_not_see_the_waiting_list(session, clock, people,
     assert waitlist.list_waitlist(session, actor=stranger, now=clock.now()) == []
     assert len(waitlist.list_waitlist(session, actor=people["as_colleague"],
                                       now=clock.now())) == 1
+
+
+def test_the_matchers_distance_cache_is_filled_by_one_run_and_used_by_the_next(
+        session, clock, people, north):
+    """Matcher keeps one DistanceCache for its life: the runs offer as without it."""
+    from solver import DistanceCache
+
+    cache = DistanceCache()
+    first = waiting_request(session, clock, people, risk_level="rood")
+    clock.advance(minutes=1)
+    second = waiting_request(session, clock, people, risk_level="rood")
+    free(session, clock, north, "N1")
+    run = waitlist.run_matcher(session, now=clock.now(), cache=cache)
+    assert [(o.request_id, o.unit_id) for o in run.offers] == [(first.id, north["units"]["N1"])]
+    assert (len(cache), cache.locations) == (1, 1)  # both from Schiedam: one start point
+    free(session, clock, north, "N2")
+    run = waitlist.run_matcher(session, now=clock.now(), cache=cache)
+    assert [(o.request_id, o.unit_id) for o in run.offers] == [(second.id, north["units"]["N2"])]
+    assert (len(cache), cache.locations) == (1, 1)

@@ -5,11 +5,13 @@ argpartition. The reference below is the matcher as it was before (one case at a
 `screen`, `fitting_classes`, `location_costs`, a sort per case), kept here only as an
 oracle: on random networks, seeded, both must give the same assignment, unit for unit.
 The rules themselves exist once (`screen` is `screen_all` of one case); this test ties a
-batch of many to batches of one, so a rule that broadcasts wrongly shows up here.
+batch of many to batches of one, so a rule that broadcasts wrongly shows up here. The
+matcher's DistanceCache, warmed by earlier runs on other networks, must change nothing.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import Iterator, Mapping, Sequence
 
@@ -17,7 +19,17 @@ import numpy as np
 import pytest
 from ortools.graph.python import min_cost_flow
 
-from solver import Case, FreeUnit, Location, Network, Rules, Weights, assign_jointly, joint
+from solver import (
+    Case,
+    DistanceCache,
+    FreeUnit,
+    Location,
+    Network,
+    Rules,
+    Weights,
+    assign_jointly,
+    joint,
+)
 from solver.distance import whole_km
 from solver.joint import _slots
 from solver.model import Assignment, JointAssignment
@@ -195,6 +207,32 @@ def test_fast_path_assigns_exactly_as_the_straightforward_one_on_a_crowded_night
     fast = assign_jointly(cases, network, rules, intake, seniority=seniority, declined=declined)
     assert fast == straightforward(cases, network, rules, intake, seniority=seniority,
                                    declined=declined)
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_a_warm_distance_cache_changes_no_assignment(seed, monkeypatch):
+    """As the matcher's steady state: the cache filled by earlier runs on other networks."""
+    if seed % 2:
+        monkeypatch.setattr(joint, "BLOCK_ENTRIES", 7 * (1 + seed % 5) * 30)
+    cases, network, rules, intake, seniority, declined = random_night(seed)
+    rng = random.Random(seed)
+    locations, units = list(network.locations), list(network.units)
+    cache = DistanceCache(max_points=rng.choice([4, 64, 4096]))  # small: rows leave
+    # An earlier run: another subset of the same locations (those left out come back as new
+    # ones), some of the same cases; on seeds 3, 7, ... one location stood elsewhere then,
+    # so this run finds it moved and starts afresh.
+    subset = [location for location in locations if rng.random() < 0.6]
+    if seed % 4 == 3 and subset:
+        subset[0] = dataclasses.replace(subset[0], lat=subset[0].lat + 0.01)
+    kept = {location.id for location in subset}
+    assign_jointly([case for case in cases if rng.random() < 0.7],
+                   Network.build(subset, [unit for unit in units if unit.location_id in kept]),
+                   rules, cache=cache)
+    oracle = straightforward(cases, network, rules, intake, seniority=seniority,
+                             declined=declined)
+    for _ in range(2):  # the run that meets new locations, then one with all of them known
+        assert assign_jointly(cases, network, rules, intake, seniority=seniority,
+                              declined=declined, cache=cache) == oracle
 
 
 @pytest.mark.parametrize("seed", range(20))
