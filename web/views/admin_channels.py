@@ -54,24 +54,21 @@ def _names() -> dict[str, str]:
 @requires_role("admin")
 def home():
     """List the channels and the newest delivery attempts; a form sets a channel."""
-    values: dict[str, Any] = {}
-    chosen = request.args.get("doelgroep", "")
-    channels = {channel.audience: channel
-                for channel in notifications.list_channels(db_session())}
-    if chosen in channels:
-        channel = channels[chosen]
-        values = {"audience": chosen, "email": channel.email or "",
-                  "webhook_url": channel.webhook_url or ""}
-    return _page(Form({}), values=values)
+    return _page(Form({}), chosen=request.args.get("doelgroep", ""))
 
 
-def _page(form: Form, status: int = 200, values: Any = None):
+def _page(form: Form, status: int = 200, values: dict[str, Any] | None = None,
+          chosen: str = "", names: dict[str, str] | None = None):
+    """Render the page; `chosen` fills the form with that audience's channel (no secret)."""
     session = db_session()
-    names = _names()
+    names = _names() if names is None else names
     channels = notifications.list_channels(session)
-    audience = (values or {}).get("audience", "")
+    audience = values.get("audience", "") if values is not None else chosen
     current = next((channel for channel in channels if channel.audience == audience), None)
-    return render("admin/channels.html", status=status, form=form, values=values or {},
+    if values is None:
+        values = {"audience": current.audience, "email": current.email or "",
+                  "webhook_url": current.webhook_url or ""} if current else {}
+    return render("admin/channels.html", status=status, form=form, values=values,
                   channels=channels, names=names, current=current,
                   audience_options=list(names.items()),
                   log=delivery.delivery_log(session, limit=LOG_LIMIT), log_limit=LOG_LIMIT,
@@ -86,7 +83,8 @@ def set_channel():
     """Set where an audience is told; an empty secret keeps the one already set."""
     form = Form(request.form)
     audience = form.text("audience")
-    if audience not in _names():
+    names = _names()
+    if audience not in names:
         # The service accepts any well-formed organisation or user id; the page only those
         # that exist, so a channel never waits for an audience that is not there.
         form.add("audience", str(CHANNEL_HINTS["audience"]))
@@ -103,8 +101,8 @@ def set_channel():
         # Never the secret back into the page: she types it again.
         values = {name: request.form.get(name, "") for name in
                   ("audience", "email", "webhook_url")}
-        return _page(form, status=422, values=values)
-    flash(_("The channel of %(audience)s was saved.", audience=_names()[audience]), "success")
+        return _page(form, status=422, values=values, names=names)
+    flash(_("The channel of %(audience)s was saved.", audience=names[audience]), "success")
     return redirect(url_for(".home"), code=303)
 
 
